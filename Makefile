@@ -1,0 +1,36 @@
+# PPP Renew — make help lists the targets.
+SHELL := /bin/bash
+GO ?= go
+REDIS_ADDR ?= 127.0.0.1:6379
+export PPP_TEST_REDIS_ADDR ?= $(REDIS_ADDR)
+
+.PHONY: help run test bench lint redis build fuzz
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
+
+run: ## start the server with embedded Redis and the simulated carrier, meters and gateway
+	$(GO) run ./cmd/pppd
+
+build: ## build pppd and pppsim into bin/
+	$(GO) build -o bin/ ./cmd/...
+
+test: redis ## go vet, then every test with the race detector against a real Redis
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+bench: redis ## run the benchmarks and print their figures
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 20m ./...
+
+lint: ## gofmt, go vet and staticcheck
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+fuzz: ## run each fuzz target for 30 s
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 30s ./devicelink
+	$(GO) test -run '^$$' -fuzz '^FuzzSegments$$' -fuzztime 30s ./sms
+	$(GO) test -run '^$$' -fuzz '^FuzzParseReply$$' -fuzztime 30s ./sms
+
+redis: ## make sure a Redis answers at REDIS_ADDR (installs and starts redis-server if needed)
+	@bash .ci/ensure-redis "$(REDIS_ADDR)"

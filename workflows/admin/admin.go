@@ -1,0 +1,276 @@
+// Package admin is the operators' HTTP API: registered users, blacklists,
+// conversations with their audit history, and operator alerts. Mount it on
+// a group protected by Auth.
+package admin
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nyaruka/phonenumbers"
+
+	"ppprenew/workflows"
+)
+
+// API serves the admin routes.
+type API struct {
+	Runner *workflows.Runner
+	// DefaultRegion parses phone numbers written without a country code.
+	DefaultRegion string
+	Log           *slog.Logger
+}
+
+// Auth accepts requests that carry "Authorization: Bearer <token>".
+func Auth(token string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+				return c.JSON(http.StatusUnauthorized, apiError{Code: "unauthorized", Message: "a valid admin bearer token is required"})
+			}
+			return next(c)
+		}
+	}
+}
+
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func fail(c echo.Context, status int, code, msg string) error {
+	return c.JSON(status, map[string]apiError{"error": {Code: code, Message: msg}})
+}
+
+// Register mounts the routes on g.
+func (a *API) Register(g *echo.Group) {
+	g.POST("/users", a.putUser)
+	g.GET("/users", a.findUser)
+	g.GET("/users/:id", a.getUser)
+	g.POST("/blacklist", a.blacklist)
+	g.DELETE("/blacklist/:kind/:value", a.unblacklist)
+	g.GET("/conversations", a.conversations)
+	g.GET("/conversations/:id", a.conversation)
+	g.GET("/alerts", a.alerts)
+}
+
+// NormalizePhone returns the E.164 form of a phone number.
+func NormalizePhone(raw, region string) (string, error) {
+	n, err := phonenumbers.Parse(raw, region)
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return "", errors.New("not a valid phone number")
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+type userRequest struct {
+	ID        string `json:"id"`
+	Phone     string `json:"phone"`
+	Language  string `json:"language"`
+	CardToken string `json:"card_token"`
+	CardLast4 string `json:"card_last4"`
+	CardKind  string `json:"card_kind"`
+}
+
+// userView is a user as the API shows it: the card token masked.
+type userView struct {
+	ID        string `json:"id"`
+	Phone     string `json:"phone"`
+	Language  string `json:"language"`
+	CardToken string `json:"card_token"`
+	CardLast4 string `json:"card_last4"`
+	CardKind  string `json:"card_kind"`
+}
+
+func view(u workflows.User) userView {
+	return userView{ID: u.ID, Phone: u.Phone, Language: u.Language, CardToken: workflows.MaskToken(u.CardToken), CardLast4: u.CardLast4, CardKind: string(u.CardKind)}
+}
+
+func (a *API) putUser(c echo.Context) error {
+	var r userRequest
+	if err := c.Bind(&r); err != nil {
+		return fail(c, http.StatusBadRequest, "bad_json", "the body must be a JSON user")
+	}
+	phone, err := NormalizePhone(r.Phone, a.DefaultRegion)
+	if err != nil {
+		return fail(c, http.StatusBadRequest, "bad_phone", "phone: "+err.Error())
+	}
+	kind := workflows.CardKind(r.CardKind)
+	if kind != workflows.CardCredit && kind != workflows.CardPrepaid && kind != workflows.CardDebit {
+		return fail(c, http.StatusBadRequest, "bad_card_kind", "card_kind must be credit, prepaid or debit")
+	}
+	if r.CardToken == "" || len(r.CardLast4) != 4 || strings.Trim(r.CardLast4, "0123456789") != "" {
+		return fail(c, http.StatusBadRequest, "bad_card", "card_token and a 4-digit card_last4 are required (never a card number)")
+	}
+	lang := a.Runner.Settings.Language(r.Language)
+	if r.Language != "" && lang != r.Language {
+		return fail(c, http.StatusBadRequest, "bad_language", "language must be one of "+strings.Join(a.Runner.Settings.Languages(), ", "))
+	}
+	if r.ID == "" {
+		if u, err := a.Runner.Registry.UserByPhone(c.Request().Context(), phone); err == nil {
+			r.ID = u.ID
+		} else {
+			r.ID = "u-" + randomHex(6)
+		}
+	}
+	u := workflows.User{ID: r.ID, Phone: phone, Language: lang, CardToken: r.CardToken, CardLast4: r.CardLast4, CardKind: kind}
+	if err := a.Runner.Registry.PutUser(c.Request().Context(), u); errors.Is(err, workflows.ErrExists) {
+		return fail(c, http.StatusConflict, "exists", err.Error())
+	} else if err != nil {
+		return err
+	}
+	a.Log.InfoContext(c.Request().Context(), "user registered", "user", u.ID, "phone", workflows.MaskPhone(phone))
+	return c.JSON(http.StatusCreated, view(u))
+}
+
+func (a *API) findUser(c echo.Context) error {
+	phone, err := NormalizePhone(c.QueryParam("phone"), a.DefaultRegion)
+	if err != nil {
+		return fail(c, http.StatusBadRequest, "bad_phone", "phone: "+err.Error())
+	}
+	u, err := a.Runner.Registry.UserByPhone(c.Request().Context(), phone)
+	if errors.Is(err, workflows.ErrNotFound) {
+		return fail(c, http.StatusNotFound, "not_found", "no user with that phone")
+	} else if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, view(u))
+}
+
+func (a *API) getUser(c echo.Context) error {
+	u, err := a.Runner.Registry.User(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, workflows.ErrNotFound) {
+		return fail(c, http.StatusNotFound, "not_found", "no such user")
+	} else if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, view(u))
+}
+
+type blacklistRequest struct {
+	Kind   string `json:"kind"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
+func (a *API) blacklist(c echo.Context) error {
+	var r blacklistRequest
+	if err := c.Bind(&r); err != nil || r.Value == "" || r.Reason == "" {
+		return fail(c, http.StatusBadRequest, "bad_request", "kind (phone|card), value and reason are required")
+	}
+	if r.Kind == "phone" {
+		p, err := NormalizePhone(r.Value, a.DefaultRegion)
+		if err != nil {
+			return fail(c, http.StatusBadRequest, "bad_phone", err.Error())
+		}
+		r.Value = p
+	}
+	if err := a.Runner.Registry.Blacklist(c.Request().Context(), r.Kind, r.Value, r.Reason); err != nil {
+		return fail(c, http.StatusBadRequest, "bad_kind", err.Error())
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (a *API) unblacklist(c echo.Context) error {
+	if err := a.Runner.Registry.Unblacklist(c.Request().Context(), c.Param("kind"), c.Param("value")); err != nil {
+		return fail(c, http.StatusBadRequest, "bad_kind", err.Error())
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// convView is a conversation as the API shows it.
+type convView struct {
+	State   workflows.State          `json:"state"`
+	History []workflows.HistoryEntry `json:"history,omitempty"`
+}
+
+func masked(st workflows.State) workflows.State {
+	st.CardToken = workflows.MaskToken(st.CardToken)
+	return st
+}
+
+func (a *API) conversations(c echo.Context) error {
+	ctx := c.Request().Context()
+	var ids []string
+	var err error
+	if p := c.QueryParam("phone"); p != "" {
+		phone, perr := NormalizePhone(p, a.DefaultRegion)
+		if perr != nil {
+			return fail(c, http.StatusBadRequest, "bad_phone", perr.Error())
+		}
+		ids, err = a.phoneConversations(c, phone)
+	} else {
+		limit, _ := strconv.Atoi(c.QueryParam("limit"))
+		if limit <= 0 || limit > 500 {
+			limit = 50
+		}
+		ids, err = a.Runner.Store.Recent(ctx, int64(limit))
+	}
+	if err != nil {
+		return err
+	}
+	out := []workflows.State{}
+	for _, id := range ids {
+		st, err := a.Runner.Store.Get(ctx, id)
+		if errors.Is(err, workflows.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		out = append(out, masked(st))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conversations": out})
+}
+
+// phoneConversations lists a phone's recent conversations, open or not.
+func (a *API) phoneConversations(c echo.Context, phone string) ([]string, error) {
+	ctx := c.Request().Context()
+	ids, err := a.Runner.Store.Recent(ctx, 500)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range ids {
+		st, err := a.Runner.Store.Get(ctx, id)
+		if err == nil && st.Phone == phone {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+func (a *API) conversation(c echo.Context) error {
+	ctx := c.Request().Context()
+	st, err := a.Runner.Store.Get(ctx, c.Param("id"))
+	if errors.Is(err, workflows.ErrNotFound) {
+		return fail(c, http.StatusNotFound, "not_found", "no such conversation")
+	} else if err != nil {
+		return err
+	}
+	h, err := a.Runner.Store.History(ctx, st.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, convView{State: masked(st), History: h})
+}
+
+func (a *API) alerts(c echo.Context) error {
+	al, err := a.Runner.Registry.Alerts(c.Request().Context(), 100)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"alerts": al})
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,24 @@
+-- Save a conversation if its stored version is the expected one.
+-- KEYS[1] conversation hash   KEYS[2] history list   KEYS[3] phone's open set
+-- KEYS[4] bay index           KEYS[5] all conversations (by update time)
+-- ARGV[1] expected version ("0" to create)   ARGV[2] new version
+-- ARGV[3] state JSON   ARGV[4] history entry JSON   ARGV[5] conversation id
+-- ARGV[6] "1" if terminal   ARGV[7] last prompt (ms)   ARGV[8] now (ms)
+-- ARGV[9] pending effects JSON   ARGV[10] retention of ended conversations (s)
+-- Returns 1 when saved, 0 on a version mismatch.
+local cur = redis.call('HGET', KEYS[1], 'v')
+if not cur then cur = '0' end
+if cur ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 's', ARGV[3], 'e', ARGV[9])
+redis.call('RPUSH', KEYS[2], ARGV[4])
+if ARGV[6] == '1' then
+  redis.call('ZREM', KEYS[3], ARGV[5])
+  if redis.call('GET', KEYS[4]) == ARGV[5] then redis.call('DEL', KEYS[4]) end
+  redis.call('EXPIRE', KEYS[1], ARGV[10])
+  redis.call('EXPIRE', KEYS[2], ARGV[10])
+else
+  redis.call('ZADD', KEYS[3], ARGV[7], ARGV[5])
+  if ARGV[1] == '0' then redis.call('SET', KEYS[4], ARGV[5]) end
+end
+redis.call('ZADD', KEYS[5], ARGV[8], ARGV[5])
+return 1

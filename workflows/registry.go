@@ -1,0 +1,198 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// User is a registered driver: a phone, a language and one registered card.
+// Card data is a gateway token plus the last four digits, never a number.
+type User struct {
+	ID        string    `json:"id"`
+	Phone     string    `json:"phone"`
+	Language  string    `json:"language"`
+	CardToken string    `json:"card_token"`
+	CardLast4 string    `json:"card_last4"`
+	CardKind  CardKind  `json:"card_kind"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Registry keeps registered users, blacklists, SMS opt-outs and operator
+// alerts in Redis.
+type Registry struct {
+	rdb redis.UniversalClient
+	now func() time.Time
+}
+
+// ErrExists means a phone or card is already registered to another user.
+var ErrExists = errors.New("already registered")
+
+// NewRegistry returns a registry on rdb.
+func NewRegistry(rdb redis.UniversalClient, now func() time.Time) *Registry {
+	return &Registry{rdb: rdb, now: now}
+}
+
+// PutUser registers or updates a user. A phone or card registered to
+// another user is refused with ErrExists.
+func (r *Registry) PutUser(ctx context.Context, u User) error {
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = r.now()
+	}
+	for key, what := range map[string]string{keyUserPhone(u.Phone): "phone", keyUserCard(u.CardToken): "card"} {
+		owner, err := r.rdb.Get(ctx, key).Result()
+		if err == nil && owner != u.ID {
+			return fmt.Errorf("%s: %w to user %s", what, ErrExists, owner)
+		}
+	}
+	b, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, keyUser(u.ID), b, 0)
+		p.Set(ctx, keyUserPhone(u.Phone), u.ID, 0)
+		p.Set(ctx, keyUserCard(u.CardToken), u.ID, 0)
+		return nil
+	})
+	return err
+}
+
+// User loads a user by id.
+func (r *Registry) User(ctx context.Context, id string) (User, error) {
+	raw, err := r.rdb.Get(ctx, keyUser(id)).Result()
+	if errors.Is(err, redis.Nil) {
+		return User{}, fmt.Errorf("user %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return User{}, err
+	}
+	var u User
+	return u, json.Unmarshal([]byte(raw), &u)
+}
+
+func (r *Registry) userBy(ctx context.Context, key string) (User, error) {
+	id, err := r.rdb.Get(ctx, key).Result()
+	if errors.Is(err, redis.Nil) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, err
+	}
+	return r.User(ctx, id)
+}
+
+// UserByPhone finds the user registered with an E.164 phone number.
+func (r *Registry) UserByPhone(ctx context.Context, phone string) (User, error) {
+	return r.userBy(ctx, keyUserPhone(phone))
+}
+
+// UserByCard finds the user whose registered card has this token.
+func (r *Registry) UserByCard(ctx context.Context, token string) (User, error) {
+	return r.userBy(ctx, keyUserCard(token))
+}
+
+// Blacklist adds a phone or card token with a reason (bad debt, stolen,
+// cloned, expired); kind is "phone" or "card".
+func (r *Registry) Blacklist(ctx context.Context, kind, value, reason string) error {
+	key, err := blacklistKey(kind)
+	if err != nil {
+		return err
+	}
+	return r.rdb.HSet(ctx, key, value, reason).Err()
+}
+
+// Unblacklist removes a phone or card token from the blacklist.
+func (r *Registry) Unblacklist(ctx context.Context, kind, value string) error {
+	key, err := blacklistKey(kind)
+	if err != nil {
+		return err
+	}
+	return r.rdb.HDel(ctx, key, value).Err()
+}
+
+func blacklistKey(kind string) (string, error) {
+	switch kind {
+	case "phone":
+		return keyBlacklistPhone, nil
+	case "card":
+		return keyBlacklistCard, nil
+	}
+	return "", fmt.Errorf("blacklist kind %q: must be phone or card", kind)
+}
+
+// Facts returns the blacklist reasons that apply to a phone and card.
+func (r *Registry) Facts(ctx context.Context, phone, card string) (Facts, error) {
+	var f Facts
+	vals, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HGet(ctx, keyBlacklistPhone, phone)
+		p.HGet(ctx, keyBlacklistCard, card)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return f, err
+	}
+	f.PhoneBlacklisted, _ = vals[0].(*redis.StringCmd).Result()
+	f.CardBlacklisted, _ = vals[1].(*redis.StringCmd).Result()
+	return f, nil
+}
+
+// SetOptOut records that a phone opted out of (or back into) SMS.
+func (r *Registry) SetOptOut(ctx context.Context, phone string, out bool) error {
+	if out {
+		return r.rdb.SAdd(ctx, keyOptOutSMS, phone).Err()
+	}
+	return r.rdb.SRem(ctx, keyOptOutSMS, phone).Err()
+}
+
+// OptedOut reports whether a phone opted out of SMS.
+func (r *Registry) OptedOut(ctx context.Context, phone string) (bool, error) {
+	return r.rdb.SIsMember(ctx, keyOptOutSMS, phone).Result()
+}
+
+// Alert is an operator alert raised by a conversation.
+type Alert struct {
+	At   time.Time `json:"at"`
+	Conv string    `json:"conversation"`
+	AlertEffect
+}
+
+// RaiseAlert records an operator alert (the newest 1000 are kept). An alert
+// with an id already raised is not recorded again.
+func (r *Registry) RaiseAlert(ctx context.Context, id string, a Alert) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	fresh, err := r.rdb.SetNX(ctx, "ppp:alert:seen:"+id, 1, 7*24*time.Hour).Result()
+	if err != nil || !fresh {
+		return err
+	}
+	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.LPush(ctx, keyAlerts, b)
+		p.LTrim(ctx, keyAlerts, 0, 999)
+		return nil
+	})
+	return err
+}
+
+// Alerts returns the newest operator alerts first.
+func (r *Registry) Alerts(ctx context.Context, n int64) ([]Alert, error) {
+	raws, err := r.rdb.LRange(ctx, keyAlerts, 0, n-1).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Alert, 0, len(raws))
+	for _, raw := range raws {
+		var a Alert
+		if err := json.Unmarshal([]byte(raw), &a); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

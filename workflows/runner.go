@@ -1,0 +1,276 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// ErrNoSession means a reply came from a phone with no open conversation.
+var ErrNoSession = errors.New("no active parking session")
+
+// EffectQueue carries effects out durably (asynq in production).
+type EffectQueue interface {
+	Enqueue(ctx context.Context, convID string, effects []Effect) error
+}
+
+// Runner applies inputs to conversations: load, Step, commit with a version
+// check, then enqueue the effects. It is the only writer of conversations.
+type Runner struct {
+	Settings *Settings
+	Store    *Store
+	Registry *Registry
+	Queue    EffectQueue
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// maxConflicts bounds optimistic-concurrency retries of one input.
+const maxConflicts = 16
+
+// Apply feeds one input to a conversation and returns its new state.
+func (r *Runner) Apply(ctx context.Context, id string, in Input) (State, error) {
+	for range maxConflicts {
+		st, err := r.Store.Get(ctx, id)
+		if err != nil {
+			return State{}, err
+		}
+		if in.Kind == InputReply {
+			if in.Facts, err = r.Registry.Facts(ctx, st.Phone, st.CardToken); err != nil {
+				return State{}, err
+			}
+		}
+		next, effects := Step(r.Settings, st, in, r.Now())
+		if next.Version == st.Version {
+			r.Log.DebugContext(ctx, "input changed nothing", "conv", id, "input", describeInput(in), "phase", st.Phase)
+			return st, nil
+		}
+		err = r.Store.Save(ctx, next, st.Version, r.history(st.Phase, next, in, effects), effects)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return State{}, err
+		}
+		r.Log.InfoContext(ctx, "conversation stepped", "conv", id, "input", describeInput(in), "from", st.Phase, "to", next.Phase, "effects", len(effects))
+		r.enqueue(ctx, id, effects)
+		return next, nil
+	}
+	return State{}, fmt.Errorf("conversation %s: %w after %d attempts", id, ErrConflict, maxConflicts)
+}
+
+// enqueue hands effects to the queue after the commit. A failure is logged,
+// not returned: the input is committed and must not be applied again, and the
+// effects are stored with the state for Recover to enqueue again.
+func (r *Runner) enqueue(ctx context.Context, id string, effects []Effect) {
+	if len(effects) == 0 {
+		return
+	}
+	if err := r.Queue.Enqueue(ctx, id, effects); err != nil {
+		r.Log.ErrorContext(ctx, "enqueue effects failed; recovery will retry", "conv", id, "err", err)
+	}
+}
+
+// Recover enqueues again the last effects of conversations updated within
+// window. Effect ids are deterministic, so effects already enqueued are not
+// duplicated.
+func (r *Runner) Recover(ctx context.Context, window time.Duration) (int, error) {
+	ids, err := r.Store.RecentSince(ctx, r.Now().Add(-window))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		effects, err := r.Store.PendingEffects(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		if len(effects) == 0 {
+			continue
+		}
+		if err := r.Queue.Enqueue(ctx, id, effects); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// RecordPayment handles a meter transaction: a payment by a registered card
+// opens a conversation (superseding another driver's at the same bay); the
+// same card paying again at its bay extends its conversation. Unregistered
+// cards are ignored. It is idempotent per transaction.
+func (r *Runner) RecordPayment(ctx context.Context, p PaymentInput) (string, error) {
+	u, err := r.Registry.UserByCard(ctx, p.CardToken)
+	if errors.Is(err, ErrNotFound) {
+		r.Log.InfoContext(ctx, "payment by an unregistered card", "meter", p.MeterID, "bay", p.Bay, "txn", p.TxnID)
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	id := ConversationID(p.MeterID, p.TxnID)
+	if _, err := r.Store.Get(ctx, id); err == nil {
+		return id, nil // uploaded again
+	} else if !errors.Is(err, ErrNotFound) {
+		return "", err
+	}
+	if cur, err := r.Store.AtBay(ctx, p.MeterID, p.Bay); err == nil && cur != id {
+		st, err := r.Store.Get(ctx, cur)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+		if err == nil && !st.Phase.Terminal() {
+			if st.CardToken == p.CardToken {
+				_, err := r.Apply(ctx, cur, Input{Kind: InputPayment, Payment: &p})
+				return cur, err
+			}
+			if _, err := r.Apply(ctx, cur, Input{Kind: InputSuperseded}); err != nil {
+				return "", err
+			}
+		}
+	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", err
+	}
+	facts, err := r.Registry.Facts(ctx, u.Phone, u.CardToken)
+	if err != nil {
+		return "", err
+	}
+	st, effects := Open(r.Settings, u, p, facts, r.Now())
+	in := Input{Kind: InputPayment, Payment: &p, Facts: facts}
+	err = r.Store.Save(ctx, st, 0, r.history("", st, in, effects), effects)
+	if errors.Is(err, ErrConflict) {
+		return id, nil // opened concurrently by the same upload
+	}
+	if err != nil {
+		return "", err
+	}
+	r.Log.InfoContext(ctx, "conversation opened", "conv", id, "meter", p.MeterID, "bay", p.Bay, "phase", st.Phase)
+	r.enqueue(ctx, id, effects)
+	return id, nil
+}
+
+// Reply routes a driver's answer to their most recently prompted open
+// conversation. It returns ErrNoSession when there is none.
+func (r *Runner) Reply(ctx context.Context, phone string, a Answer, channel string) (State, error) {
+	ids, err := r.Store.OpenForPhone(ctx, phone)
+	if err != nil {
+		return State{}, err
+	}
+	if len(ids) == 0 {
+		return State{}, ErrNoSession
+	}
+	return r.Apply(ctx, ids[0], Input{Kind: InputReply, Reply: &ReplyInput{Answer: a, Channel: channel}})
+}
+
+// OptOut records a phone's STOP and ends its open conversations.
+func (r *Runner) OptOut(ctx context.Context, phone string) error {
+	if err := r.Registry.SetOptOut(ctx, phone, true); err != nil {
+		return err
+	}
+	ids, err := r.Store.OpenForPhone(ctx, phone)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := r.Apply(ctx, id, Input{Kind: InputOptOut}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Notify sends a message that belongs to no conversation (help, no active
+// session, opted in). key makes it idempotent, for example the inbound
+// message id it answers.
+func (r *Runner) Notify(ctx context.Context, key, phone, language, template string) error {
+	d := MessageData{Operator: r.Settings.Operator, HelpContact: r.Settings.HelpContact}
+	body, err := r.Settings.Render(language, template, d)
+	if err != nil {
+		return err
+	}
+	return r.Queue.Enqueue(ctx, "", []Effect{{ID: "notify:" + key + ":" + template, Kind: EffectSend, Send: &Send{
+		Channel: "sms", To: phone, Language: r.Settings.Language(language), Template: template, Body: body,
+		ValidUntil: r.Now().Add(r.Settings.LeadTime),
+	}}})
+}
+
+func (r *Runner) history(from Phase, st State, in Input, effects []Effect) HistoryEntry {
+	h := HistoryEntry{At: r.Now(), Version: st.Version, Input: describeInput(in), From: from, To: st.Phase}
+	for _, e := range effects {
+		h.Effects = append(h.Effects, DescribeEffect(e, r.Settings.Location()))
+	}
+	return h
+}
+
+func describeInput(in Input) string {
+	switch in.Kind {
+	case InputPayment:
+		if p := in.Payment; p != nil {
+			return fmt.Sprintf("payment %s at meter %s bay %s, paid until %s", p.TxnID, p.MeterID, p.Bay, p.PaidUntil.UTC().Format(time.RFC3339))
+		}
+	case InputTimer:
+		if t := in.Timer; t != nil {
+			return "timer " + string(t.Kind)
+		}
+	case InputReply:
+		if r := in.Reply; r != nil {
+			return fmt.Sprintf("reply %q by %s", string(r.Answer), r.Channel)
+		}
+	case InputCharge:
+		if c := in.Charge; c != nil {
+			return strings.TrimSpace(fmt.Sprintf("charge %s %s", c.Outcome, c.ChargeID))
+		}
+	case InputMeterAck:
+		if a := in.Ack; a != nil {
+			return fmt.Sprintf("meter ack %s applied=%t paid until %s", a.CommandID, a.Applied, a.PaidUntil.UTC().Format(time.RFC3339))
+		}
+	case InputSendFailed:
+		if s := in.Send; s != nil {
+			return fmt.Sprintf("send failed %s code %d", s.EffectID, s.Code)
+		}
+	}
+	return string(in.Kind)
+}
+
+// DescribeEffect is a one-line, human-readable account of an effect for
+// histories and transcripts.
+func DescribeEffect(e Effect, loc *time.Location) string {
+	switch {
+	case e.Send != nil:
+		return fmt.Sprintf("send %s %s: %s", e.Send.Channel, e.Send.Template, e.Send.Body)
+	case e.Timer != nil:
+		return fmt.Sprintf("timer %s at %s", e.Timer.Kind, e.Timer.At.In(loc).Format("15:04:05"))
+	case e.Charge != nil:
+		return fmt.Sprintf("charge %s card %s key %s", e.Charge.Amount.Format(e.Charge.Currency), MaskToken(e.Charge.CardToken), e.Charge.Key)
+	case e.Meter != nil:
+		return fmt.Sprintf("meter %s renew bay %s until %s (command %s)", e.Meter.MeterID, e.Meter.Bay, e.Meter.PaidUntil.In(loc).Format("15:04:05"), e.Meter.CommandID)
+	case e.Alert != nil:
+		return fmt.Sprintf("operator alert %s: %s", e.Alert.Code, e.Alert.Message)
+	}
+	return string(e.Kind)
+}
+
+// MaskToken shows only the last four characters of a card token.
+func MaskToken(t string) string {
+	if len(t) <= 4 {
+		return "****"
+	}
+	return "****" + t[len(t)-4:]
+}
+
+// MaskPhone keeps the country code and the last two digits of a phone
+// number, for logs.
+func MaskPhone(p string) string {
+	if len(p) <= 6 {
+		return "***"
+	}
+	n := 3
+	if strings.HasPrefix(p, "+1") || strings.HasPrefix(p, "+7") {
+		n = 2
+	}
+	return p[:n] + strings.Repeat("*", len(p)-n-2) + p[len(p)-2:]
+}

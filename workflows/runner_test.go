@@ -1,0 +1,207 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"ppprenew/workflows"
+	"ppprenew/workflows/redistest"
+	"ppprenew/workflows/workflowstest"
+)
+
+type fixture struct {
+	runner *workflows.Runner
+	queue  *workflowstest.Queue
+	now    time.Time
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	rdb := redistest.Client(t, redistest.DBWorkflows)
+	set, err := workflows.LoadSettings("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{queue: &workflowstest.Queue{}, now: time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)}
+	f.runner = &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, func() time.Time { return f.now }),
+		Queue: f.queue, Now: func() time.Time { return f.now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx := context.Background()
+	for _, u := range []workflows.User{
+		{ID: "u-1", Phone: "+85291234567", Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: workflows.CardCredit},
+		{ID: "u-2", Phone: "+85291234568", Language: "zh-HK", CardToken: "tok_b", CardLast4: "1111", CardKind: workflows.CardCredit},
+	} {
+		if err := f.runner.Registry.PutUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+func (f *fixture) pay(t *testing.T, txn, card string) string {
+	t.Helper()
+	id, err := f.runner.RecordPayment(context.Background(), workflows.PaymentInput{
+		TxnID: txn, MeterID: "M1", Bay: "7", CardToken: card, PaidAt: f.now, PaidUntil: f.now.Add(30 * time.Minute), Location: "Pier",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func (f *fixture) fire(t *testing.T, id string, kind workflows.TimerKind) {
+	t.Helper()
+	st, err := f.runner.Store.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := st.Timers[kind]
+	f.now = tm.At
+	if _, err := f.runner.Apply(context.Background(), id, workflows.Input{Kind: workflows.InputTimer, Timer: &workflows.TimerInput{Kind: kind, ID: tm.ID}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRecordPaymentIsIdempotentAndIgnoresUnregisteredCards(t *testing.T) {
+	f := newFixture(t)
+	id := f.pay(t, "T1", "tok_a")
+	if again := f.pay(t, "T1", "tok_a"); again != id {
+		t.Fatalf("second upload opened %q, want %q", again, id)
+	}
+	if id := f.pay(t, "T9", "tok_unknown"); id != "" {
+		t.Fatalf("unregistered card opened %q", id)
+	}
+	h, err := f.runner.Store.History(context.Background(), id)
+	if err != nil || len(h) != 1 {
+		t.Fatalf("history %v %v, want exactly one entry", h, err)
+	}
+	if got := len(f.queue.Effects); got != 2 {
+		t.Fatalf("%d effects enqueued, want the two timers once", got)
+	}
+}
+
+func TestNewDriverSupersedesPendingRenewal(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	first := f.pay(t, "T1", "tok_a")
+	f.fire(t, first, workflows.TimerNotice)
+	if _, err := f.runner.Reply(ctx, "+85291234567", workflows.AnswerOne, "sms"); err != nil {
+		t.Fatal(err)
+	}
+	second := f.pay(t, "T2", "tok_b")
+	st, err := f.runner.Store.Get(ctx, first)
+	if err != nil || st.Phase != workflows.PhaseSuperseded {
+		t.Fatalf("first conversation %s %v, want superseded", st.Phase, err)
+	}
+	if at, _ := f.runner.Store.AtBay(ctx, "M1", "7"); at != second {
+		t.Fatalf("bay points at %q, want %q", at, second)
+	}
+	if _, err := f.runner.Reply(ctx, "+85291234567", workflows.AnswerOne, "sms"); !errors.Is(err, workflows.ErrNoSession) {
+		t.Fatalf("late reply: %v, want ErrNoSession", err)
+	}
+	sends := f.queue.Sends()
+	if sends[len(sends)-1] != "superseded" {
+		t.Fatalf("sends %v, want the first driver told", sends)
+	}
+}
+
+func TestSameCardPayingAgainExtendsTheConversation(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	first := f.pay(t, "T1", "tok_a")
+	f.now = f.now.Add(10 * time.Minute)
+	if got, err := f.runner.RecordPayment(ctx, workflows.PaymentInput{TxnID: "T2", MeterID: "M1", Bay: "7", CardToken: "tok_a", PaidAt: f.now, PaidUntil: f.now.Add(time.Hour)}); err != nil || got != first {
+		t.Fatalf("top-up went to %q (%v), want %q", got, err, first)
+	}
+	st, _ := f.runner.Store.Get(ctx, first)
+	if !st.PaidUntil.Equal(f.now.Add(time.Hour)) || len(st.Payments) != 2 {
+		t.Fatalf("paid until %s payments %v", st.PaidUntil, st.Payments)
+	}
+}
+
+func TestConcurrentRepliesStepOnceEach(t *testing.T) {
+	// Two answers racing on one conversation: optimistic concurrency makes
+	// them apply one after the other, never both from the same version.
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.pay(t, "T1", "tok_a")
+	f.fire(t, id, workflows.TimerNotice)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := f.runner.Reply(ctx, "+85291234567", workflows.AnswerOne, "sms"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	st, _ := f.runner.Store.Get(ctx, id)
+	if st.Phase != workflows.PhaseCharging || st.Version != 4 {
+		t.Fatalf("phase %s v%d, want charging v4 (quote, then confirm)", st.Phase, st.Version)
+	}
+	charges := 0
+	for _, e := range f.queue.Effects {
+		if e.Charge != nil {
+			charges++
+		}
+	}
+	if charges != 1 {
+		t.Fatalf("%d charges, want 1", charges)
+	}
+}
+
+func TestStoreRejectsStaleVersion(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.pay(t, "T1", "tok_a")
+	st, _ := f.runner.Store.Get(ctx, id)
+	st.Version++
+	if err := f.runner.Store.Save(ctx, st, st.Version-1, workflows.HistoryEntry{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.runner.Store.Save(ctx, st, st.Version-1, workflows.HistoryEntry{}, nil); !errors.Is(err, workflows.ErrConflict) {
+		t.Fatalf("saving from a stale version: %v, want ErrConflict", err)
+	}
+}
+
+func TestRecoverReenqueuesLostEffects(t *testing.T) {
+	f := newFixture(t)
+	f.queue.Err = errors.New("queue down")
+	id := f.pay(t, "T1", "tok_a") // committed, enqueue failed
+	f.queue.Err = nil
+	n, err := f.runner.Recover(context.Background(), time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("recovered %d (%v), want 1", n, err)
+	}
+	if len(f.queue.Effects) != 2 || f.queue.Effects[0].ID != id+":1:timer-notice" {
+		t.Fatalf("effects after recovery: %+v", f.queue.Effects)
+	}
+}
+
+func TestTaskQueueDuplicateEnqueueCountsAsDone(t *testing.T) {
+	rdb := redistest.Client(t, redistest.DBWorkflows)
+	_ = rdb
+	cli := asynq.NewClient(asynq.RedisClientOpt{Addr: redistest.Addr(), DB: redistest.DBWorkflows})
+	defer cli.Close()
+	q := &workflows.TaskQueue{Client: cli, Config: workflows.DefaultTaskConfig()}
+	e := workflows.Effect{ID: "c-1:3:timer-notice", Kind: workflows.EffectArmTimer, Timer: &workflows.TimerEffect{Kind: workflows.TimerNotice, At: time.Now().Add(time.Hour)}}
+	for range 3 {
+		if err := q.Enqueue(context.Background(), "c-1", []workflows.Effect{e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: redistest.Addr(), DB: redistest.DBWorkflows})
+	defer insp.Close()
+	tasks, err := insp.ListScheduledTasks("ppp")
+	if err != nil || len(tasks) != 1 || tasks[0].ID != e.ID {
+		t.Fatalf("scheduled %v (%v), want exactly the one task", tasks, err)
+	}
+}

@@ -1,0 +1,205 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Step is the conversation engine: given the operator's settings, the current
+// state, an input and the time, it returns the new state and the effects to
+// carry out. It is pure: it reads no clock, store or network. A returned
+// state equal in version to the argument means the input changed nothing.
+func Step(set *Settings, st State, in Input, now time.Time) (State, []Effect) {
+	s := &stepper{set: set, st: st.clone(), now: now}
+	if st.Phase.Terminal() {
+		return st, nil
+	}
+	switch in.Kind {
+	case InputPayment:
+		s.payment(in)
+	case InputTimer:
+		s.timer(in)
+	case InputReply:
+		s.reply(in)
+	case InputCharge:
+		s.charge(in)
+	case InputMeterAck:
+		s.meterAck(in)
+	case InputSuperseded:
+		s.superseded()
+	case InputOptOut:
+		s.optOut()
+	case InputSendFailed:
+		s.sendFailed(in)
+	}
+	if !s.changed {
+		return st, nil
+	}
+	s.st.Version = st.Version + 1
+	s.st.UpdatedAt = now
+	return s.st, s.effects
+}
+
+// Open starts the conversation for a payment at a bay by a registered card.
+// The conversation id is derived from the meter transaction, so a payment
+// uploaded twice opens one conversation.
+func Open(set *Settings, u User, p PaymentInput, facts Facts, now time.Time) (State, []Effect) {
+	st := State{
+		ID: ConversationID(p.MeterID, p.TxnID), Version: 1, Phase: PhaseParked,
+		UserID: u.ID, Phone: u.Phone, Language: set.Language(u.Language),
+		CardToken: u.CardToken, CardLast4: u.CardLast4, CardKind: u.CardKind,
+		MeterID: p.MeterID, Bay: p.Bay, Zone: p.Zone, Location: p.Location,
+		Payments: []string{p.TxnID}, StayStart: p.PaidAt, PaidUntil: p.PaidUntil,
+		Timers: map[TimerKind]Timer{}, CreatedAt: now, UpdatedAt: now,
+	}
+	s := &stepper{set: set, st: st, now: now}
+	switch {
+	case facts.PhoneBlacklisted != "":
+		s.refuse("blacklisted_phone")
+	case facts.CardBlacklisted != "":
+		s.refuse("blacklisted_card")
+	default:
+		s.armNotice()
+	}
+	return s.st, s.effects
+}
+
+// ConversationID is the id of the conversation opened by a meter transaction.
+func ConversationID(meterID, txnID string) string {
+	clean := func(v string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+				return r
+			}
+			return '_'
+		}, v)
+	}
+	return "c-" + clean(meterID) + "-" + clean(txnID)
+}
+
+// stepper accumulates the new state and effects of one step.
+type stepper struct {
+	set     *Settings
+	st      State
+	now     time.Time
+	effects []Effect
+	changed bool
+}
+
+func (s *stepper) nextID(kind string) string {
+	s.st.Seq++
+	return fmt.Sprintf("%s:%d:%s", s.st.ID, s.st.Seq, kind)
+}
+
+func (s *stepper) emit(e Effect) {
+	s.changed = true
+	s.effects = append(s.effects, e)
+}
+
+func (s *stepper) setPhase(p Phase) {
+	s.changed = true
+	s.st.Phase = p
+	if p.Terminal() {
+		s.st.Timers = map[TimerKind]Timer{}
+		s.st.Quote = nil
+	}
+}
+
+// send renders a template for the driver and emits it. prompt marks messages
+// that ask the driver something, so replies are routed here.
+func (s *stepper) send(template string, prompt bool) {
+	body, err := s.set.Render(s.st.Language, template, s.data())
+	if err != nil {
+		// Settings are validated at start-up with sample data; a render
+		// failure here is a programming error surfaced in the message.
+		body = fmt.Sprintf("[%s: %v]", template, err)
+	}
+	// Shorter than the lead time, so a late "time is running out" text is
+	// dropped by the carrier instead of arriving after the fact.
+	valid := s.now.Add(s.set.LeadTime * 3 / 4)
+	if prompt {
+		s.st.LastPromptAt = s.now
+	}
+	s.emit(Effect{ID: s.nextID("send"), Kind: EffectSend, Send: &Send{
+		Channel: "sms", To: s.st.Phone, Language: s.st.Language, Template: template, Body: body, ValidUntil: valid,
+	}})
+}
+
+// arm sets a timer; a timer already armed of the same kind is replaced.
+func (s *stepper) arm(kind TimerKind, at time.Time) {
+	if at.Before(s.now) {
+		at = s.now
+	}
+	id := s.nextID("timer-" + string(kind))
+	s.st.Timers[kind] = Timer{ID: id, At: at}
+	s.emit(Effect{ID: id, Kind: EffectArmTimer, Timer: &TimerEffect{Kind: kind, At: at}})
+}
+
+func (s *stepper) disarm(kinds ...TimerKind) {
+	for _, k := range kinds {
+		if _, ok := s.st.Timers[k]; ok {
+			delete(s.st.Timers, k)
+			s.changed = true
+		}
+	}
+}
+
+func (s *stepper) alert(code, msg string) {
+	s.emit(Effect{ID: s.nextID("alert"), Kind: EffectOperatorAlert, Alert: &AlertEffect{Code: code, Message: msg}})
+}
+
+func (s *stepper) refuse(template string) {
+	s.send(template, false)
+	s.setPhase(PhaseRefused)
+}
+
+// armNotice arms the expiry notice for the current paid-until and the end of
+// the grace period.
+func (s *stepper) armNotice() {
+	s.disarm(TimerGraceAlert, TimerMeterAck)
+	s.arm(TimerNotice, s.st.PaidUntil.Add(-s.set.LeadTime))
+	s.arm(TimerGraceEnd, s.st.GraceEnd(s.set))
+	s.setPhase(PhaseParked)
+}
+
+func (s *stepper) clock(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.set.Location()).Format("15:04")
+}
+
+func (s *stepper) data() MessageData {
+	d := MessageData{
+		Operator: s.set.Operator, HelpContact: s.set.HelpContact, Location: s.st.Location, Bay: s.st.Bay,
+		Expiry: s.clock(s.st.PaidUntil), GraceEnd: s.clock(s.st.GraceEnd(s.set)), Last4: s.st.CardLast4,
+		Minutes: int(s.set.ExtensionStep / time.Minute), MaxStay: formatDuration(s.set.MaximumStayFor(s.st.Zone)),
+		Link: s.set.AppRenewURL + "?c=" + s.st.ID,
+	}
+	if t, ok := s.st.Timers[TimerGraceAlert]; ok {
+		d.AlertAt = s.clock(t.At)
+	}
+	if q := s.st.Quote; q != nil {
+		d.NewExpiry = s.clock(q.Until)
+		d.Amount = q.Amount.Format(q.Currency)
+		d.Minutes = int(q.Until.Sub(q.From) / time.Minute)
+	} else if n := len(s.st.Renewals); n > 0 {
+		r := s.st.Renewals[n-1]
+		d.NewExpiry = s.clock(r.Until)
+		d.Amount = r.Amount.Format(r.Currency)
+		d.Minutes = int(r.Until.Sub(r.From) / time.Minute)
+	}
+	return d
+}
+
+func formatDuration(d time.Duration) string {
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case m == 0:
+		return fmt.Sprintf("%dh", h)
+	case h == 0:
+		return fmt.Sprintf("%dmin", m)
+	}
+	return fmt.Sprintf("%dh%02d", h, m)
+}

@@ -1,0 +1,136 @@
+package workflows
+
+import "time"
+
+// reply handles the driver's answer in each phase.
+func (s *stepper) reply(in Input) {
+	r := in.Reply
+	if r == nil {
+		return
+	}
+	if in.Facts.PhoneBlacklisted != "" {
+		s.refuse("blacklisted_phone")
+		return
+	}
+	switch s.st.Phase {
+	case PhaseOffered, PhaseAlertSet, PhaseAppLink:
+		s.menuAnswer(r.Answer, in.Facts)
+	case PhaseQuoted:
+		s.quoteAnswer(r.Answer, in.Facts)
+	case PhaseCharging, PhaseRenewing:
+		s.send("processing", false)
+	case PhaseParked:
+		s.send("status", false)
+	}
+}
+
+func (s *stepper) menuAnswer(a Answer, f Facts) {
+	switch a {
+	case AnswerOne, AnswerYes:
+		s.quote(f)
+	case AnswerTwo:
+		s.scheduleAlert()
+	case AnswerThree:
+		s.send("app_link", true)
+		s.setPhase(PhaseAppLink)
+	case AnswerNo:
+		s.send("declined_offer", false)
+		s.setPhase(PhaseEnded)
+	default:
+		s.send("menu", true)
+	}
+}
+
+func (s *stepper) quoteAnswer(a Answer, f Facts) {
+	switch a {
+	case AnswerOne, AnswerYes:
+		s.confirm(f)
+	case AnswerTwo, AnswerNo:
+		s.st.Quote = nil
+		s.send("quote_cancelled", true)
+		s.setPhase(PhaseOffered)
+	default:
+		s.send(s.quoteTemplate(), true)
+	}
+}
+
+// maxUntil is the latest paid-until the maximum stay allows.
+func (s *stepper) maxUntil() time.Time {
+	return s.st.StayStart.Add(s.set.MaximumStayFor(s.st.Zone))
+}
+
+func (s *stepper) canExtend() bool { return s.st.PaidUntil.Before(s.maxUntil()) }
+
+// quote prices one extension step from the current paid-until, capped at the
+// maximum stay, and asks for confirmation.
+func (s *stepper) quote(f Facts) {
+	switch {
+	case f.CardBlacklisted != "":
+		s.refuse("blacklisted_card")
+		return
+	case s.st.CardKind == CardDebit:
+		s.send("debit", true)
+		s.setPhase(PhaseAppLink)
+		return
+	case !s.canExtend():
+		s.send("max_stay_reached", false)
+		s.changed = true
+		return
+	}
+	from := s.st.PaidUntil
+	until := from.Add(s.set.ExtensionStep)
+	capped := false
+	if max := s.maxUntil(); until.After(max) {
+		until, capped = max, true
+	}
+	tariff := s.set.TariffFor(s.st.Zone)
+	s.st.Attempts++
+	s.st.Quote = &Quote{
+		Amount: tariff.Price(from.Sub(s.st.StayStart), until.Sub(s.st.StayStart)), Currency: s.set.Currency,
+		From: from, Until: until, Capped: capped, QuotedAt: s.now,
+		ChargeKey: s.st.ID + ":charge:" + itoa(s.st.Attempts),
+	}
+	s.setPhase(PhaseQuoted)
+	s.send(s.quoteTemplate(), true)
+}
+
+func (s *stepper) quoteTemplate() string {
+	if s.st.Quote != nil && s.st.Quote.Capped {
+		return "quote_capped"
+	}
+	return "quote"
+}
+
+// scheduleAlert arms option 2's alert before the grace period ends.
+func (s *stepper) scheduleAlert() {
+	at := s.st.GraceEnd(s.set).Add(-s.set.GraceAlertBefore)
+	s.arm(TimerGraceAlert, at)
+	s.send("alert_scheduled", false)
+	s.setPhase(PhaseAlertSet)
+}
+
+// confirm starts the charge for the open quote.
+func (s *stepper) confirm(f Facts) {
+	if f.CardBlacklisted != "" {
+		s.refuse("blacklisted_card")
+		return
+	}
+	q := s.st.Quote
+	s.emit(Effect{ID: q.ChargeKey, Kind: EffectCharge, Charge: &ChargeEffect{
+		Key: q.ChargeKey, CardToken: s.st.CardToken, Amount: q.Amount, Currency: q.Currency,
+	}})
+	s.setPhase(PhaseCharging)
+}
+
+func itoa(n int) string {
+	const digits = "0123456789"
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{digits[n%10]}, b...)
+		n /= 10
+	}
+	return string(b)
+}

@@ -1,0 +1,160 @@
+package workflows
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Sentinel errors of the store.
+var (
+	// ErrNotFound means the conversation, user or record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the conversation changed since it was read.
+	ErrConflict = errors.New("version conflict")
+)
+
+//go:embed lua/save.lua
+var saveLua string
+
+var saveScript = redis.NewScript(saveLua)
+
+// HistoryEntry is one step of a conversation's audit history.
+type HistoryEntry struct {
+	At      time.Time `json:"at"`
+	Version int64     `json:"version"`
+	Input   string    `json:"input"`
+	From    Phase     `json:"from,omitempty"`
+	To      Phase     `json:"to"`
+	Effects []string  `json:"effects,omitempty"`
+}
+
+// Store keeps conversations in Redis with optimistic concurrency.
+type Store struct {
+	rdb redis.UniversalClient
+	// Retention is how long an ended conversation and its history are kept.
+	Retention time.Duration
+}
+
+// NewStore returns a store on rdb.
+func NewStore(rdb redis.UniversalClient) *Store {
+	return &Store{rdb: rdb, Retention: 30 * 24 * time.Hour}
+}
+
+// Get loads a conversation.
+func (s *Store) Get(ctx context.Context, id string) (State, error) {
+	raw, err := s.rdb.HGet(ctx, keyConv(id), "s").Result()
+	if errors.Is(err, redis.Nil) {
+		return State{}, fmt.Errorf("conversation %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return State{}, err
+	}
+	var st State
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		return State{}, fmt.Errorf("conversation %s: %w", id, err)
+	}
+	if st.Timers == nil {
+		st.Timers = map[TimerKind]Timer{}
+	}
+	return st, nil
+}
+
+// Save writes st if the stored version is prev (0 to create) and appends h
+// to the history. It returns ErrConflict when the version differs (for a
+// create: the conversation exists).
+func (s *Store) Save(ctx context.Context, st State, prev int64, h HistoryEntry, effects []Effect) error {
+	stateJSON, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	histJSON, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	effJSON, err := json.Marshal(effects)
+	if err != nil {
+		return err
+	}
+	terminal := "0"
+	if st.Phase.Terminal() {
+		terminal = "1"
+	}
+	keys := []string{keyConv(st.ID), keyHist(st.ID), keyPhoneOpen(st.Phone), keyBay(st.MeterID, st.Bay), keyConvs}
+	ok, err := saveScript.Run(ctx, s.rdb, keys,
+		strconv.FormatInt(prev, 10), strconv.FormatInt(st.Version, 10), stateJSON, histJSON, st.ID, terminal,
+		st.LastPromptAt.UnixMilli(), st.UpdatedAt.UnixMilli(), effJSON, int64(s.Retention/time.Second)).Int()
+	if err != nil {
+		return fmt.Errorf("save conversation %s: %w", st.ID, err)
+	}
+	if ok == 0 {
+		return fmt.Errorf("save conversation %s at version %d: %w", st.ID, prev, ErrConflict)
+	}
+	return nil
+}
+
+// PendingEffects returns the effects of a conversation's last step, so they
+// can be enqueued again after a crash between commit and enqueue.
+func (s *Store) PendingEffects(ctx context.Context, id string) ([]Effect, error) {
+	raw, err := s.rdb.HGet(ctx, keyConv(id), "e").Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var effects []Effect
+	return effects, json.Unmarshal([]byte(raw), &effects)
+}
+
+// History returns a conversation's audit history, oldest first.
+func (s *Store) History(ctx context.Context, id string) ([]HistoryEntry, error) {
+	raws, err := s.rdb.LRange(ctx, keyHist(id), 0, -1).Result()
+	if err != nil {
+		return nil, err
+	}
+	if len(raws) == 0 {
+		if n, _ := s.rdb.Exists(ctx, keyConv(id)).Result(); n == 0 {
+			return nil, fmt.Errorf("conversation %s: %w", id, ErrNotFound)
+		}
+	}
+	out := make([]HistoryEntry, 0, len(raws))
+	for _, r := range raws {
+		var h HistoryEntry
+		if err := json.Unmarshal([]byte(r), &h); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// AtBay returns the open conversation at a bay, or ErrNotFound.
+func (s *Store) AtBay(ctx context.Context, meterID, bay string) (string, error) {
+	id, err := s.rdb.Get(ctx, keyBay(meterID, bay)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", ErrNotFound
+	}
+	return id, err
+}
+
+// OpenForPhone returns a phone's open conversations, most recently prompted first.
+func (s *Store) OpenForPhone(ctx context.Context, phone string) ([]string, error) {
+	return s.rdb.ZRevRange(ctx, keyPhoneOpen(phone), 0, -1).Result()
+}
+
+// Recent returns up to n conversation ids, most recently updated first.
+func (s *Store) Recent(ctx context.Context, n int64) ([]string, error) {
+	return s.rdb.ZRevRange(ctx, keyConvs, 0, n-1).Result()
+}
+
+// RecentSince returns the ids of conversations updated since t.
+func (s *Store) RecentSince(ctx context.Context, t time.Time) ([]string, error) {
+	return s.rdb.ZRangeByScore(ctx, keyConvs, &redis.ZRangeBy{Min: strconv.FormatInt(t.UnixMilli(), 10), Max: "+inf"}).Result()
+}

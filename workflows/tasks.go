@@ -1,0 +1,247 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"ppprenew/workflows/payment"
+)
+
+// Task type names. Every effect becomes one task whose asynq TaskID is the
+// effect id, so a duplicate enqueue is recognised and counts as done.
+const (
+	TaskSend   = "ppp:send"
+	TaskTimer  = "ppp:timer"
+	TaskCharge = "ppp:charge"
+	TaskMeter  = "ppp:meter_renew"
+	TaskAlert  = "ppp:operator_alert"
+)
+
+// TaskConfig tunes how effects become tasks.
+type TaskConfig struct {
+	// Queue is the asynq queue for conversation tasks.
+	Queue string
+	// Retention keeps completed tasks (and so their ids) this long, so an
+	// effect enqueued again after it ran is still recognised.
+	Retention time.Duration
+	// MaxRetry is the number of retries of sends, charges and meter commands.
+	MaxRetry int
+}
+
+// DefaultTaskConfig returns the production task settings.
+func DefaultTaskConfig() TaskConfig {
+	return TaskConfig{Queue: "ppp", Retention: 24 * time.Hour, MaxRetry: 8}
+}
+
+// TaskQueue enqueues effects as asynq tasks.
+type TaskQueue struct {
+	Client *asynq.Client
+	Config TaskConfig
+}
+
+// taskPayload is the payload of every conversation task.
+type taskPayload struct {
+	Conv   string `json:"conv"`
+	Effect Effect `json:"effect"`
+}
+
+var taskTypes = map[EffectKind]string{
+	EffectSend: TaskSend, EffectArmTimer: TaskTimer, EffectCharge: TaskCharge,
+	EffectRenewMeter: TaskMeter, EffectOperatorAlert: TaskAlert,
+}
+
+// Enqueue implements EffectQueue. A task id that already exists is success.
+func (q *TaskQueue) Enqueue(ctx context.Context, convID string, effects []Effect) error {
+	for _, e := range effects {
+		b, err := json.Marshal(taskPayload{Conv: convID, Effect: e})
+		if err != nil {
+			return err
+		}
+		opts := []asynq.Option{asynq.TaskID(e.ID), asynq.Queue(q.Config.Queue), asynq.Retention(q.Config.Retention), asynq.MaxRetry(q.Config.MaxRetry)}
+		if e.Timer != nil {
+			opts = append(opts, asynq.ProcessAt(e.Timer.At))
+		}
+		_, err = q.Client.EnqueueContext(ctx, asynq.NewTask(taskTypes[e.Kind], b), opts...)
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("enqueue %s: %w", e.ID, err)
+		}
+	}
+	return nil
+}
+
+// SendRequest is one message for a channel sender.
+type SendRequest struct {
+	Conv     string
+	EffectID string
+	Send     Send
+}
+
+// SendError is the one error type senders return; the provider states the
+// facts and the task handler decides what to do.
+type SendError struct {
+	Code    int
+	Message string
+	// Temporary errors (throttling, 5xx, timeouts) are retried.
+	Temporary bool
+	// OptOut means the recipient opted out at the carrier (Twilio 21610).
+	OptOut bool
+}
+
+func (e *SendError) Error() string { return fmt.Sprintf("send failed: %d %s", e.Code, e.Message) }
+
+// Retryable reports whether sending again may succeed.
+func (e *SendError) Retryable() bool { return e.Temporary }
+
+// Sender delivers messages on one channel; it must be idempotent per EffectID.
+type Sender interface {
+	Send(ctx context.Context, req SendRequest) error
+}
+
+// MeterCommander sends renewal commands to meters; idempotent per CommandID.
+type MeterCommander interface {
+	Renew(ctx context.Context, m MeterEffect) error
+}
+
+// Handlers carries effects out. Results feed back into the conversation
+// through the Runner.
+type Handlers struct {
+	Runner  *Runner
+	Senders map[string]Sender
+	Gateway payment.Gateway
+	Meters  MeterCommander
+	Log     *slog.Logger
+}
+
+// Register mounts the handlers on an asynq mux.
+func (h *Handlers) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TaskSend, h.send)
+	mux.HandleFunc(TaskTimer, h.timer)
+	mux.HandleFunc(TaskCharge, h.charge)
+	mux.HandleFunc(TaskMeter, h.meter)
+	mux.HandleFunc(TaskAlert, h.alert)
+}
+
+func decode(t *asynq.Task) (taskPayload, error) {
+	var p taskPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return p, fmt.Errorf("%w: bad payload: %v", asynq.SkipRetry, err)
+	}
+	return p, nil
+}
+
+func lastAttempt(ctx context.Context) bool {
+	n, ok1 := asynq.GetRetryCount(ctx)
+	max, ok2 := asynq.GetMaxRetry(ctx)
+	return ok1 && ok2 && n >= max
+}
+
+func (h *Handlers) send(ctx context.Context, t *asynq.Task) error {
+	p, err := decode(t)
+	if err != nil {
+		return err
+	}
+	s := p.Effect.Send
+	sender, ok := h.Senders[s.Channel]
+	if !ok {
+		return fmt.Errorf("%w: no sender for channel %q", asynq.SkipRetry, s.Channel)
+	}
+	err = sender.Send(ctx, SendRequest{Conv: p.Conv, EffectID: p.Effect.ID, Send: *s})
+	var se *SendError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &se) && !se.Retryable():
+		if p.Conv != "" {
+			in := Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: p.Effect.ID, Code: se.Code, OptOut: se.OptOut}}
+			if se.OptOut {
+				if err := h.Runner.OptOut(ctx, s.To); err != nil {
+					return err
+				}
+			} else if _, err := h.Runner.Apply(ctx, p.Conv, in); err != nil {
+				return err
+			}
+		}
+		h.Log.WarnContext(ctx, "send failed permanently", "conv", p.Conv, "task", p.Effect.ID, "code", se.Code)
+		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
+	}
+	return err
+}
+
+func (h *Handlers) timer(ctx context.Context, t *asynq.Task) error {
+	p, err := decode(t)
+	if err != nil {
+		return err
+	}
+	in := Input{Kind: InputTimer, Timer: &TimerInput{Kind: p.Effect.Timer.Kind, ID: p.Effect.ID}}
+	_, err = h.Runner.Apply(ctx, p.Conv, in)
+	if errors.Is(err, ErrNotFound) {
+		return nil // the conversation was removed after it ended
+	}
+	return err
+}
+
+// charge calls the gateway with the renewal's idempotency key. An unknown
+// outcome is retried with the same key (the gateway client resolves it by
+// lookup); only the last attempt reports the gateway as unavailable.
+func (h *Handlers) charge(ctx context.Context, t *asynq.Task) error {
+	p, err := decode(t)
+	if err != nil {
+		return err
+	}
+	c := p.Effect.Charge
+	res := ChargeResult{Key: c.Key}
+	ch, err := h.Gateway.Charge(ctx, payment.ChargeRequest{
+		IdempotencyKey: c.Key, CardToken: c.CardToken, AmountMinor: int64(c.Amount), Currency: c.Currency,
+		Description: "parking renewal " + p.Conv,
+	})
+	switch {
+	case err == nil:
+		res.Outcome, res.ChargeID = ChargeSucceeded, ch.ID
+	case payment.Retryable(err) && !lastAttempt(ctx):
+		h.Log.WarnContext(ctx, "charge outcome unknown, will retry with the same key", "conv", p.Conv, "task", c.Key, "err", err)
+		return err
+	default:
+		res.Outcome = chargeOutcome(err)
+	}
+	_, err = h.Runner.Apply(ctx, p.Conv, Input{Kind: InputCharge, Charge: &res})
+	return err
+}
+
+func chargeOutcome(err error) ChargeOutcome {
+	switch {
+	case errors.Is(err, payment.ErrInsufficientFunds):
+		return ChargeInsufficient
+	case errors.Is(err, payment.ErrCardExpired):
+		return ChargeCardExpired
+	case errors.Is(err, payment.ErrBlacklisted):
+		return ChargeBlacklisted
+	case errors.Is(err, payment.ErrDebitNotSupported):
+		return ChargeDebit
+	case errors.Is(err, payment.ErrDeclined):
+		return ChargeDeclined
+	}
+	return ChargeUnavailable
+}
+
+func (h *Handlers) meter(ctx context.Context, t *asynq.Task) error {
+	p, err := decode(t)
+	if err != nil {
+		return err
+	}
+	return h.Meters.Renew(ctx, *p.Effect.Meter)
+}
+
+func (h *Handlers) alert(ctx context.Context, t *asynq.Task) error {
+	p, err := decode(t)
+	if err != nil {
+		return err
+	}
+	h.Log.WarnContext(ctx, "operator alert", "conv", p.Conv, "code", p.Effect.Alert.Code, "message", p.Effect.Alert.Message)
+	return h.Runner.Registry.RaiseAlert(ctx, p.Effect.ID, Alert{At: h.Runner.Now(), Conv: p.Conv, AlertEffect: *p.Effect.Alert})
+}

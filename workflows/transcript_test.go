@@ -1,0 +1,254 @@
+package workflows
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden transcripts in testdata/transcripts")
+
+// scenarioStep is one thing that happens to a conversation in a transcript.
+type scenarioStep struct {
+	after  time.Duration // advance the clock by this much first (ignored by fire)
+	what   string        // pay, topup, fire, reply, charge, ack, supersede, optout, sendfail
+	arg    string
+	facts  Facts
+	detail string // for ack: reason
+}
+
+type scenario struct {
+	name  string
+	user  User
+	zone  string
+	paid  time.Duration // minutes paid at the meter
+	steps []scenarioStep
+}
+
+var t0 = time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC) // 12:00 in Hong Kong
+
+func fire(kind TimerKind) scenarioStep { return scenarioStep{what: "fire", arg: string(kind)} }
+func reply(d time.Duration, a Answer) scenarioStep {
+	return scenarioStep{after: d, what: "reply", arg: string(a)}
+}
+func charge(d time.Duration, o ChargeOutcome) scenarioStep {
+	return scenarioStep{after: d, what: "charge", arg: string(o)}
+}
+func ack(d time.Duration, applied bool) scenarioStep {
+	return scenarioStep{after: d, what: "ack", arg: fmt.Sprint(applied)}
+}
+
+var driver = User{ID: "u-1", Phone: "+85291234567", Language: "en", CardToken: "tok_credit_0001", CardLast4: "4242", CardKind: CardCredit}
+
+func withLang(u User, lang string) User { u.Language = lang; return u }
+func withKind(u User, k CardKind) User  { u.CardKind = k; return u }
+
+var scenarios = []scenario{
+	{name: "option1_extend_confirm", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(40*time.Second, AnswerOne), reply(20*time.Second, AnswerYes),
+		charge(2*time.Second, ChargeSucceeded), ack(3*time.Second, true), fire(TimerNotice),
+	}},
+	{name: "option1_zh_hk", user: withLang(driver, "zh-HK"), paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Minute, AnswerOne), reply(time.Minute, AnswerOne),
+		charge(time.Second, ChargeSucceeded), ack(time.Second, true),
+	}},
+	{name: "option1_zh_cn", user: withLang(driver, "zh-CN"), paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Minute, AnswerOne), reply(time.Minute, AnswerNo), reply(time.Minute, AnswerThree),
+	}},
+	{name: "option2_alert_then_renew", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Minute, AnswerTwo), fire(TimerGraceAlert), reply(time.Minute, AnswerOne),
+		reply(10*time.Second, AnswerOne), charge(time.Second, ChargeSucceeded), ack(time.Second, true),
+	}},
+	{name: "option3_app_link_then_ends", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Minute, AnswerThree), fire(TimerGraceEnd), reply(time.Minute, AnswerOne),
+	}},
+	{name: "no_reply_ends", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), fire(TimerGraceEnd),
+	}},
+	{name: "unknown_reply_menu", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Minute, AnswerUnknown), reply(time.Minute, AnswerOne), reply(time.Minute, AnswerUnknown),
+	}},
+	{name: "declines", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), charge(time.Second, ChargeDeclined),
+		reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), charge(time.Second, ChargeInsufficient),
+		reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), charge(time.Second, ChargeCardExpired),
+		reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), charge(time.Second, ChargeUnavailable),
+		reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), charge(time.Second, ChargeSucceeded),
+		ack(time.Second, true),
+	}},
+	{name: "blacklisted_card_at_gateway", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), charge(time.Second, ChargeBlacklisted),
+		reply(time.Second, AnswerOne),
+	}},
+	{name: "blacklisted_card_on_reply", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), {after: time.Second, what: "reply", arg: "1", facts: Facts{CardBlacklisted: "stolen"}},
+	}},
+	{name: "blacklisted_phone_at_payment", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		{what: "open_facts", facts: Facts{PhoneBlacklisted: "bad debt"}}, fire(TimerNotice),
+	}},
+	{name: "maximum_stay_capped_then_refused", user: driver, zone: "central", paid: 100 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), charge(time.Second, ChargeSucceeded),
+		ack(time.Second, true), fire(TimerNotice), fire(TimerGraceEnd),
+	}},
+	{name: "maximum_stay_reply_refused", user: driver, zone: "central", paid: 120 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne),
+	}},
+	{name: "debit_card", user: withKind(driver, CardDebit), paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), fire(TimerGraceEnd),
+	}},
+	{name: "superseded_while_offered", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), {after: time.Minute, what: "supersede"}, reply(time.Second, AnswerOne),
+	}},
+	{name: "superseded_while_parked_is_silent", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		{after: time.Minute, what: "supersede"},
+	}},
+	{name: "superseded_does_not_stop_confirmed_renewal", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), {after: time.Second, what: "supersede"},
+		charge(time.Second, ChargeSucceeded), ack(time.Second, true),
+	}},
+	{name: "stop_mid_conversation", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), {after: time.Second, what: "optout"}, fire(TimerGraceEnd),
+	}},
+	{name: "meter_silent_confirms_central_record", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), charge(time.Second, ChargeSucceeded),
+		fire(TimerMeterAck), ack(time.Minute, true),
+	}},
+	{name: "meter_rejects", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), charge(time.Second, ChargeSucceeded),
+		{after: time.Second, what: "ack", arg: "false", detail: "bay out of service"},
+	}},
+	{name: "topup_at_meter_rearms_notice", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), {after: time.Minute, what: "topup", arg: "30"}, reply(time.Second, AnswerOne), fire(TimerNotice),
+	}},
+	{name: "stale_and_duplicate_inputs", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), {what: "fire_stale", arg: string(TimerNotice)}, reply(time.Second, AnswerOne), reply(time.Second, AnswerOne),
+		charge(time.Second, ChargeSucceeded), charge(time.Second, ChargeSucceeded), ack(time.Second, true), ack(time.Second, true),
+	}},
+	{name: "reply_while_charging_and_after", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne),
+		charge(time.Second, ChargeSucceeded), reply(time.Second, AnswerOne), ack(time.Second, true), reply(time.Second, AnswerOne),
+	}},
+}
+
+// runScenario drives Step through a scenario and writes a transcript of
+// every input, the state it leads to, and every effect with exact texts.
+func runScenario(t *testing.T, set *Settings, sc scenario) string {
+	t.Helper()
+	var b strings.Builder
+	now := t0
+	loc := set.Location()
+	p := PaymentInput{TxnID: "T1", MeterID: "MTR-0001", Bay: "12", Zone: sc.zone, Location: "Queen's Road Central", CardToken: sc.user.CardToken, PaidAt: now, PaidUntil: now.Add(sc.paid)}
+	var st State
+	var effects []Effect
+	write := func(label string, prev State) {
+		fmt.Fprintf(&b, "%s  %s\n", now.In(loc).Format("15:04:05"), label)
+		if st.Version == prev.Version && prev.ID != "" {
+			fmt.Fprintf(&b, "    (no change: %s v%d)\n", st.Phase, st.Version)
+			return
+		}
+		fmt.Fprintf(&b, "    -> %s v%d, paid until %s", st.Phase, st.Version, st.PaidUntil.In(loc).Format("15:04"))
+		if st.Quote != nil {
+			fmt.Fprintf(&b, ", quote %s until %s", st.Quote.Amount.Format(st.Quote.Currency), st.Quote.Until.In(loc).Format("15:04"))
+		}
+		b.WriteString("\n")
+		var armed []string
+		for k, tm := range st.Timers {
+			armed = append(armed, fmt.Sprintf("%s@%s", k, tm.At.In(loc).Format("15:04:05")))
+		}
+		sort.Strings(armed)
+		if len(armed) > 0 {
+			fmt.Fprintf(&b, "    timers: %s\n", strings.Join(armed, " "))
+		}
+		for _, e := range effects {
+			fmt.Fprintf(&b, "    %s\n", DescribeEffect(e, loc))
+		}
+	}
+	first := scenarioStep{}
+	if len(sc.steps) > 0 && sc.steps[0].what == "open_facts" {
+		first, sc.steps = sc.steps[0], sc.steps[1:]
+	}
+	st, effects = Open(set, sc.user, p, first.facts, now)
+	write(fmt.Sprintf("payment %s at %s bay %s for %s", p.TxnID, p.MeterID, p.Bay, sc.paid), State{})
+	for _, s := range sc.steps {
+		var in Input
+		switch s.what {
+		case "fire", "fire_stale":
+			tm, ok := st.Timers[TimerKind(s.arg)]
+			if s.what == "fire_stale" {
+				tm, ok = Timer{ID: st.ID + ":0:stale"}, true
+			}
+			if !ok {
+				fmt.Fprintf(&b, "%s  timer %s is not armed\n", now.In(loc).Format("15:04:05"), s.arg)
+				continue
+			}
+			if tm.At.After(now) {
+				now = tm.At
+			}
+			in = Input{Kind: InputTimer, Timer: &TimerInput{Kind: TimerKind(s.arg), ID: tm.ID}}
+		case "reply":
+			now = now.Add(s.after)
+			in = Input{Kind: InputReply, Reply: &ReplyInput{Answer: Answer(s.arg), Channel: "sms"}, Facts: s.facts}
+		case "charge":
+			now = now.Add(s.after)
+			key := st.ID + ":charge:" + itoa(st.Attempts)
+			in = Input{Kind: InputCharge, Charge: &ChargeResult{Key: key, Outcome: ChargeOutcome(s.arg), ChargeID: "ch_" + itoa(st.Attempts)}}
+		case "ack":
+			now = now.Add(s.after)
+			r := st.Renewals[len(st.Renewals)-1]
+			in = Input{Kind: InputMeterAck, Ack: &AckInput{CommandID: r.CommandID, Applied: s.arg == "true", PaidUntil: r.Until, Reason: s.detail}}
+		case "supersede":
+			now = now.Add(s.after)
+			in = Input{Kind: InputSuperseded}
+		case "optout":
+			now = now.Add(s.after)
+			in = Input{Kind: InputOptOut}
+		case "topup":
+			now = now.Add(s.after)
+			q := p
+			q.TxnID, q.PaidAt, q.PaidUntil = "T2", now, st.PaidUntil.Add(30*time.Minute)
+			in = Input{Kind: InputPayment, Payment: &q}
+		default:
+			t.Fatalf("unknown step %q", s.what)
+		}
+		prev := st
+		st, effects = Step(set, st, in, now)
+		write(describeInput(in), prev)
+	}
+	return b.String()
+}
+
+func TestTranscripts(t *testing.T) {
+	set, err := LoadSettings("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			if seen[sc.name] {
+				t.Fatalf("duplicate scenario name")
+			}
+			seen[sc.name] = true
+			got := runScenario(t, set, sc)
+			path := filepath.Join("testdata", "transcripts", sc.name+".txt")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run `go test ./workflows -run TestTranscripts -update` to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("transcript %s differs from %s (rerun with -update after checking):\n--- got\n%s\n--- want\n%s", sc.name, path, got, want)
+			}
+		})
+	}
+}
