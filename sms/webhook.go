@@ -1,0 +1,201 @@
+package sms
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
+	"github.com/twilio/twilio-go/twiml"
+
+	"ppprenew/workflows"
+	"ppprenew/workflows/twiliohook"
+)
+
+// Webhooks handles Twilio's messaging webhooks. It verifies nothing itself:
+// mount it behind twiliohook.Middleware.
+type Webhooks struct {
+	Runner  *workflows.Runner
+	Redis   redis.UniversalClient
+	Metrics *Metrics
+	// Enqueue carries out extra sends (the one retry of an unreachable handset).
+	Queue workflows.EffectQueue
+	// DedupeTTL is how long an inbound MessageSid is remembered (at least 24 h).
+	DedupeTTL time.Duration
+	Now       func() time.Time
+	Log       *slog.Logger
+}
+
+// Register mounts POST /sms and /sms/status on g (the /twilio group).
+func (w *Webhooks) Register(g *echo.Group) {
+	g.POST("/sms", w.inbound)
+	g.POST("/sms/status", w.status)
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// emptyResponse is the TwiML answer to every inbound message: replies are
+// sent through the API as tasks, never inline.
+func emptyResponse(c echo.Context) error {
+	body, err := twiml.Messages(nil)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "text/xml; charset=utf-8", []byte(body))
+}
+
+func (w *Webhooks) inbound(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := twiliohook.Form(c)
+	sid, from, body := f.Get("MessageSid"), f.Get("From"), f.Get("Body")
+	log := w.Log.With("task", sid, "from", workflows.MaskPhone(from))
+	if sid == "" || !e164.MatchString(from) {
+		w.Metrics.Inbound.WithLabelValues("malformed").Inc()
+		log.WarnContext(ctx, "inbound SMS without MessageSid or a valid From")
+		return c.String(http.StatusBadRequest, "MessageSid and an E.164 From are required")
+	}
+	key := "ppp:sms:in:" + sid
+	fresh, err := w.Redis.SetNX(ctx, key, "1", w.DedupeTTL).Result()
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		w.Metrics.Inbound.WithLabelValues("duplicate").Inc()
+		log.InfoContext(ctx, "duplicate inbound SMS ignored")
+		return emptyResponse(c)
+	}
+	outcome, err := w.handle(ctx, sid, from, body)
+	if err != nil {
+		// Forget the id so the carrier's retry is processed.
+		w.Redis.Del(context.WithoutCancel(ctx), key)
+		w.Metrics.Inbound.WithLabelValues("error").Inc()
+		log.ErrorContext(ctx, "inbound SMS failed", "err", err)
+		return c.String(http.StatusInternalServerError, "try again")
+	}
+	w.Metrics.Inbound.WithLabelValues(outcome).Inc()
+	log.InfoContext(ctx, "inbound SMS", "outcome", outcome)
+	return emptyResponse(c)
+}
+
+// handle turns an inbound text into a workflow input and returns a short
+// outcome for logs and metrics.
+func (w *Webhooks) handle(ctx context.Context, sid, from, body string) (string, error) {
+	reply := ParseReply(body)
+	reg := w.Runner.Registry
+	lang := ""
+	if u, err := reg.UserByPhone(ctx, from); err == nil {
+		lang = u.Language
+	} else if !errors.Is(err, workflows.ErrNotFound) {
+		return "", err
+	}
+	optedOut, err := reg.OptedOut(ctx, from)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case reply.Kind == ReplyStop:
+		return "opt_out", w.Runner.OptOut(ctx, from)
+	case optedOut && IsOptInKeyword(body):
+		if err := reg.SetOptOut(ctx, from, false); err != nil {
+			return "", err
+		}
+		return "opt_in", w.Runner.Notify(ctx, sid, from, lang, "opted_in")
+	case optedOut:
+		return "ignored_opted_out", nil
+	case reply.Kind == ReplyStart:
+		return "already_opted_in", w.Runner.Notify(ctx, sid, from, lang, "opted_in")
+	case reply.Kind == ReplyHelp:
+		return "help", w.Runner.Notify(ctx, sid, from, lang, "help")
+	}
+	_, err = w.Runner.Reply(ctx, from, answer(reply), "sms")
+	if errors.Is(err, workflows.ErrNoSession) {
+		return "no_session", w.Runner.Notify(ctx, sid, from, lang, "no_session")
+	}
+	if err != nil {
+		return "", err
+	}
+	return "reply", nil
+}
+
+// answer maps a parsed text to the engine's channel-independent answer.
+func answer(r Reply) workflows.Answer {
+	switch r.Kind {
+	case ReplyChoice:
+		switch r.Choice {
+		case 1:
+			return workflows.AnswerOne
+		case 2:
+			return workflows.AnswerTwo
+		case 3:
+			return workflows.AnswerThree
+		}
+	case ReplyYes:
+		return workflows.AnswerYes
+	case ReplyNo:
+		return workflows.AnswerNo
+	}
+	return workflows.AnswerUnknown
+}
+
+// status applies a delivery status callback. Statuses only move forward; a
+// permanent failure is reported to the conversation once.
+func (w *Webhooks) status(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := twiliohook.Form(c)
+	mid := c.QueryParam("mid")
+	st, sid, code := f.Get("MessageStatus"), f.Get("MessageSid"), f.Get("ErrorCode")
+	rank, known := statusRank[st]
+	if mid == "" || !known || sid == "" {
+		w.Log.WarnContext(ctx, "malformed status callback", "mid", mid, "status", st)
+		return c.String(http.StatusBadRequest, "mid, MessageSid and a known MessageStatus are required")
+	}
+	key := keyOut(mid)
+	changed, err := statusScript.Run(ctx, w.Redis, []string{key}, st, rank, code, w.Now().UnixMilli(), sid).Int()
+	if err != nil {
+		return err
+	}
+	w.Metrics.Statuses.WithLabelValues(st, strconv.FormatBool(changed == 1)).Inc()
+	if changed != 1 {
+		w.Log.InfoContext(ctx, "status callback ignored", "task", mid, "status", st, "known", changed != -1)
+		return c.NoContent(http.StatusNoContent)
+	}
+	if st == "undelivered" || st == "failed" {
+		if err := w.failed(ctx, mid, code); err != nil {
+			return err
+		}
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// failed reacts to a delivery failure: an opt-out ends the conversations, an
+// unreachable handset gets one more try, anything else is reported.
+func (w *Webhooks) failed(ctx context.Context, mid, codeStr string) error {
+	rec, err := w.Redis.HGetAll(ctx, keyOut(mid)).Result()
+	if err != nil {
+		return err
+	}
+	code, _ := strconv.Atoi(codeStr)
+	w.Log.WarnContext(ctx, "message not delivered", "task", mid, "code", code, "conv", rec["conv"])
+	switch {
+	case code == ErrCodeOptedOut:
+		return w.Runner.OptOut(ctx, rec["to"])
+	case code == ErrCodeUnreachable && rec["retry_of"] == "":
+		retry := mid + ":retry"
+		if err := w.Redis.HSet(ctx, keyOut(retry), "retry_of", mid).Err(); err != nil {
+			return err
+		}
+		return w.Queue.Enqueue(ctx, rec["conv"], []workflows.Effect{{ID: retry, Kind: workflows.EffectSend, Send: &workflows.Send{
+			Channel: "sms", To: rec["to"], Template: rec["template"], Body: rec["body"], ValidUntil: w.Now().Add(5 * time.Minute),
+		}}})
+	case rec["conv"] != "":
+		_, err := w.Runner.Apply(ctx, rec["conv"], workflows.Input{Kind: workflows.InputSendFailed,
+			Send: &workflows.SendFailure{EffectID: mid, Code: code}})
+		return err
+	}
+	return nil
+}
