@@ -45,7 +45,7 @@ func (r *Runner) Apply(ctx context.Context, id string, in Input) (State, error) 
 		}
 		next, effects := Step(r.Settings, st, in, r.Now())
 		if next.Version == st.Version {
-			r.Log.DebugContext(ctx, "input changed nothing", "conv", id, "input", describeInput(in), "phase", st.Phase)
+			r.Log.DebugContext(ctx, "input changed nothing", "conv", id, "input", describeInput(in, r.Settings.Location()), "phase", st.Phase)
 			return st, nil
 		}
 		err = r.Store.Save(ctx, next, st.Version, r.history(st.Phase, next, in, effects), effects)
@@ -55,7 +55,7 @@ func (r *Runner) Apply(ctx context.Context, id string, in Input) (State, error) 
 		if err != nil {
 			return State{}, err
 		}
-		r.Log.InfoContext(ctx, "conversation stepped", "conv", id, "input", describeInput(in), "from", st.Phase, "to", next.Phase, "effects", len(effects))
+		r.Log.InfoContext(ctx, "conversation stepped", "conv", id, "input", describeInput(in, r.Settings.Location()), "from", st.Phase, "to", next.Phase, "effects", len(effects))
 		r.enqueue(ctx, id, effects)
 		return next, nil
 	}
@@ -199,18 +199,18 @@ func (r *Runner) Notify(ctx context.Context, key, phone, language, template stri
 }
 
 func (r *Runner) history(from Phase, st State, in Input, effects []Effect) HistoryEntry {
-	h := HistoryEntry{At: r.Now(), Version: st.Version, Input: describeInput(in), From: from, To: st.Phase}
+	h := HistoryEntry{At: r.Now(), Version: st.Version, Input: describeInput(in, r.Settings.Location()), From: from, To: st.Phase}
 	for _, e := range effects {
 		h.Effects = append(h.Effects, DescribeEffect(e, r.Settings.Location()))
 	}
 	return h
 }
 
-func describeInput(in Input) string {
+func describeInput(in Input, loc *time.Location) string {
 	switch in.Kind {
 	case InputPayment:
 		if p := in.Payment; p != nil {
-			return fmt.Sprintf("payment %s at meter %s bay %s, paid until %s", p.TxnID, p.MeterID, p.Bay, p.PaidUntil.UTC().Format(time.RFC3339))
+			return fmt.Sprintf("payment %s at meter %s bay %s, paid until %s", p.TxnID, p.MeterID, p.Bay, p.PaidUntil.In(loc).Format("15:04:05"))
 		}
 	case InputTimer:
 		if t := in.Timer; t != nil {
@@ -226,7 +226,7 @@ func describeInput(in Input) string {
 		}
 	case InputMeterAck:
 		if a := in.Ack; a != nil {
-			return fmt.Sprintf("meter ack %s applied=%t paid until %s", a.CommandID, a.Applied, a.PaidUntil.UTC().Format(time.RFC3339))
+			return fmt.Sprintf("meter ack %s applied=%t paid until %s", a.CommandID, a.Applied, a.PaidUntil.In(loc).Format("15:04:05"))
 		}
 	case InputSendFailed:
 		if s := in.Send; s != nil {

@@ -217,7 +217,7 @@ func runScenario(t *testing.T, set *Settings, sc scenario) string {
 		}
 		prev := st
 		st, effects = Step(set, st, in, now)
-		write(describeInput(in), prev)
+		write(describeInput(in, loc), prev)
 	}
 	return b.String()
 }
