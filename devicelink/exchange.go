@@ -1,0 +1,173 @@
+package devicelink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// ExchangePath is the meters' endpoint.
+const ExchangePath = "/device/v1/exchange"
+
+// Register mounts the meters' endpoint, POST /device/v1/exchange, on e.
+// The request body is one envelope; the answer is one envelope (200) or a
+// bare status: 400 malformed, 401 authentication (unknown meter, wrong epoch,
+// bad tag), 409 replayed counter, 503 platform trouble. No detail is
+// returned to the caller.
+func (s *Service) Register(e *echo.Echo) {
+	e.POST(ExchangePath, s.handleExchange)
+}
+
+func (s *Service) handleExchange(c echo.Context) error {
+	req := c.Request()
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		s.metrics.reject("body")
+		return c.NoContent(http.StatusBadRequest)
+	}
+	out, err := s.Exchange(req.Context(), body)
+	if err != nil {
+		return c.NoContent(StatusFor(err))
+	}
+	return c.Blob(http.StatusOK, "application/octet-stream", out)
+}
+
+// StatusFor maps an Exchange error to the HTTP status a meter sees.
+func StatusFor(err error) int {
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, ErrMalformed):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrAuth), errors.Is(err, ErrUnknownMeter), errors.Is(err, ErrEpoch):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrReplay):
+		return http.StatusConflict
+	}
+	return http.StatusServiceUnavailable
+}
+
+// rejectReason names an envelope error for metrics and logs.
+func rejectReason(err error) string {
+	switch {
+	case errors.Is(err, ErrMalformed):
+		return "malformed"
+	case errors.Is(err, ErrAuth):
+		return "auth"
+	case errors.Is(err, ErrUnknownMeter):
+		return "unknown_meter"
+	case errors.Is(err, ErrEpoch):
+		return "epoch"
+	case errors.Is(err, ErrReplay):
+		return "replay"
+	}
+	return "internal"
+}
+
+// Exchange handles one meter envelope and returns the sealed reply. It is
+// the transport-independent core of the HTTP endpoint. Errors wrap the
+// envelope errors (see StatusFor) or are platform failures; the meter
+// retries either way with a fresh counter.
+func (s *Service) Exchange(ctx context.Context, data []byte) ([]byte, error) {
+	keys := &serverKeys{ctx: ctx, s: s}
+	h, body, err := Open(keys, data)
+	if err != nil {
+		reason := rejectReason(err)
+		s.metrics.reject(reason)
+		if reason == "internal" {
+			s.log.ErrorContext(ctx, "exchange failed", "err", err)
+		} else {
+			s.log.WarnContext(ctx, "envelope refused", "reason", reason, "meter", safeID(h.MeterID, data))
+		}
+		return nil, err
+	}
+	ms := keys.meter
+	var msg MeterMessage
+	if err := json.Unmarshal(body, &msg); err != nil || !knownMessage(msg.Type) {
+		s.metrics.reject("body")
+		s.log.WarnContext(ctx, "authenticated envelope with an invalid body", "meter", ms.ID)
+		return nil, fmt.Errorf("%w: body is not a meter message", ErrMalformed)
+	}
+	s.metrics.exchange(msg.Type)
+	out, err := s.process(ctx, ms, msg)
+	if err != nil {
+		s.log.ErrorContext(ctx, "exchange failed", "meter", ms.ID, "msg", msg.Type, "err", err)
+		return nil, err
+	}
+	return out, nil
+}
+
+// safeID returns the header's meter id if it parsed, for logging.
+func safeID(id string, data []byte) string {
+	if id != "" {
+		return id
+	}
+	if h, _, err := ParseHeader(data); err == nil && meterIDPattern.MatchString(h.MeterID) {
+		return h.MeterID
+	}
+	return ""
+}
+
+func knownMessage(t string) bool {
+	switch t {
+	case MsgHello, MsgUpload, MsgPoll, MsgAck, MsgBye:
+		return true
+	}
+	return false
+}
+
+// process carries out one authenticated meter message and seals the reply.
+func (s *Service) process(ctx context.Context, ms meterState, msg MeterMessage) ([]byte, error) {
+	now := s.now()
+	if err := s.rdb.HSet(ctx, keyMeter(ms.ID), "last_seen", formatTime(now), "last_msg", msg.Type).Err(); err != nil {
+		return nil, fmt.Errorf("devicelink: touch %s: %w", ms.ID, err)
+	}
+	reply := Reply{Commands: []CommandMessage{}, ServerTime: now.UTC()}
+	upload := UploadResult{}
+	var err error
+	switch msg.Type {
+	case MsgHello:
+		err = s.handleHello(ctx, ms, msg, now)
+	case MsgUpload:
+		upload, err = s.handleUpload(ctx, ms, msg.Records)
+	case MsgAck:
+		err = s.handleAcks(ctx, ms, msg.Acks)
+	case MsgBye:
+		err = s.handleBye(ctx, ms)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sinkSeq, err := s.flushRecords(ctx, ms)
+	if err != nil {
+		return nil, err
+	}
+	upload.AcceptedThrough = sinkSeq
+	reply.Upload = &upload
+	if err := s.flushAcks(ctx, ms); err != nil {
+		return nil, err
+	}
+	if msg.Type != MsgBye {
+		if reply.Commands, err = s.deliver(ctx, ms, now); err != nil {
+			return nil, err
+		}
+	}
+	body, err := json.Marshal(reply)
+	if err != nil {
+		return nil, fmt.Errorf("devicelink: encode reply: %w", err)
+	}
+	return s.sealReply(ctx, ms, body)
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "null"
+	}
+	return string(b)
+}
