@@ -1,0 +1,415 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+
+	"ppprenew/devicelink"
+	"ppprenew/sim"
+	"ppprenew/sim/meter"
+	"ppprenew/sms"
+	"ppprenew/workflows"
+	"ppprenew/workflows/admin"
+	"ppprenew/workflows/carrier"
+	"ppprenew/workflows/payment"
+	"ppprenew/workflows/twiliohook"
+)
+
+// Options are knobs for tests; the zero value is production behaviour.
+type Options struct {
+	// Settings replaces the settings file.
+	Settings *workflows.Settings
+	// RetryDelay replaces asynq's retry back-off.
+	RetryDelay func(n int) time.Duration
+	// MeterPoll is the simulated meters' poll interval.
+	MeterPoll time.Duration
+	// TaskConfig replaces the default task settings.
+	TaskConfig *workflows.TaskConfig
+}
+
+// App is the assembled service: HTTP server, asynq worker and, in sim mode,
+// the simulated carrier, meters and payment gateway.
+type App struct {
+	cfg  Config
+	opts Options
+	log  *slog.Logger
+
+	mini      *miniredis.Miniredis
+	rdb       redis.UniversalClient
+	redisOpt  asynq.RedisConnOpt
+	asynqCli  *asynq.Client
+	mux       *asynq.ServeMux
+	workerMu  sync.Mutex
+	worker    *asynq.Server
+	metrics   *prometheus.Registry
+	settings  *workflows.Settings
+	runner    *workflows.Runner
+	devices   *devicelink.Service
+	server    *http.Server
+	serverLn  net.Listener
+	simServer *http.Server
+	simLn     net.Listener
+	fleet     *meter.Fleet
+	carrier   *sim.Carrier
+	gateway   *sim.Gateway
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// ServerURL is where the server listens.
+func (a *App) ServerURL() string { return "http://" + a.serverLn.Addr().String() }
+
+// SimURL is where the simulator listens ("" with the real carrier).
+func (a *App) SimURL() string {
+	if a.simLn == nil {
+		return ""
+	}
+	return "http://" + a.simLn.Addr().String()
+}
+
+// NewApp builds the service and opens its listeners; Start serves.
+func NewApp(cfg Config, opts Options, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, opts: opts, log: log, stop: make(chan struct{}), metrics: prometheus.NewRegistry()}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close(context.Background())
+		}
+	}()
+	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := a.openRedis(); err != nil {
+		return nil, err
+	}
+	var err error
+	if a.serverLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("listen on PPP_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	if a.cfg.PublicURL == "" {
+		a.cfg.PublicURL = a.ServerURL()
+	}
+	if cfg.Carrier == "sim" {
+		if a.simLn, err = net.Listen("tcp", cfg.SimAddr); err != nil {
+			return nil, fmt.Errorf("listen on PPP_SIM_ADDR %s: %w", cfg.SimAddr, err)
+		}
+		if strings.Contains(a.cfg.PaymentURL, cfg.SimAddr) {
+			a.cfg.PaymentURL = a.SimURL() + "/pay"
+		}
+	}
+	a.settings = opts.Settings
+	if a.settings == nil {
+		if a.settings, err = workflows.LoadSettings(cfg.SettingsFile); err != nil {
+			return nil, err
+		}
+	}
+	if err := sms.CheckTemplates(a.settings, sms.DefaultConfig().MaxSegments); err != nil {
+		return nil, err
+	}
+	a.assemble()
+	ok = true
+	return a, nil
+}
+
+func (a *App) openRedis() error {
+	if a.cfg.RedisURL == "" {
+		m, err := miniredis.Run()
+		if err != nil {
+			return fmt.Errorf("embedded redis: %w", err)
+		}
+		a.mini = m
+		a.rdb = redis.NewClient(&redis.Options{Addr: m.Addr()})
+		a.redisOpt = asynq.RedisClientOpt{Addr: m.Addr()}
+		return nil
+	}
+	o, err := redis.ParseURL(a.cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	a.rdb = redis.NewClient(o)
+	a.redisOpt = asynq.RedisClientOpt{Addr: o.Addr, Username: o.Username, Password: o.Password, DB: o.DB, TLSConfig: o.TLSConfig}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis at REDIS_URL does not answer: %w", err)
+	}
+	return nil
+}
+
+// assemble wires every component.
+func (a *App) assemble() {
+	now := time.Now
+	taskCfg := workflows.DefaultTaskConfig()
+	if a.opts.TaskConfig != nil {
+		taskCfg = *a.opts.TaskConfig
+	}
+	a.asynqCli = asynq.NewClient(a.redisOpt)
+	queue := &workflows.TaskQueue{Client: a.asynqCli, Config: taskCfg}
+	a.runner = &workflows.Runner{
+		Settings: a.settings, Store: workflows.NewStore(a.rdb), Registry: workflows.NewRegistry(a.rdb, now),
+		Queue: queue, Now: now, Log: a.log,
+	}
+	carrierCfg := carrier.DefaultConfig()
+	carrierCfg.AccountSID, carrierCfg.AuthToken = a.cfg.AccountSID, a.cfg.AuthToken
+	if a.cfg.Carrier == "sim" {
+		carrierCfg.BaseURL = a.SimURL()
+	}
+	smsMetrics := sms.NewMetrics()
+	a.metrics.MustRegister(smsMetrics.Collectors()...)
+	smsCfg := sms.DefaultConfig()
+	smsCfg.From, smsCfg.PublicURL, smsCfg.PerSecond = a.cfg.SMSFrom, a.cfg.PublicURL, a.cfg.SMSRate
+	sender := &sms.Sender{Config: smsCfg, Client: carrier.NewRestClient(carrierCfg), Redis: a.rdb,
+		Registry: a.runner.Registry, Metrics: smsMetrics, Now: now, Log: a.log.With("channel", "sms")}
+
+	payCfg := payment.DefaultConfig()
+	payCfg.BaseURL, payCfg.APIKey = a.cfg.PaymentURL, a.cfg.PaymentKey
+	dlCfg := devicelink.DefaultConfig()
+	dlCfg.Registerer, dlCfg.Logger = a.metrics, a.log.With("component", "devicelink")
+	devices, err := devicelink.NewService(a.rdb, dlCfg, a.cfg.MasterKey, &deviceSink{runner: a.runner}, now)
+	if err != nil {
+		panic(err) // only invalid static arguments reach here
+	}
+	a.devices = devices
+
+	handlers := &workflows.Handlers{Runner: a.runner, Senders: map[string]workflows.Sender{"sms": sender},
+		Gateway: payment.NewHTTPGateway(payCfg, nil), Meters: &meterCommander{devices: devices}, Log: a.log}
+	a.mux = asynq.NewServeMux()
+	handlers.Register(a.mux)
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(middleware.Recover())
+	e.GET("/", a.index)
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", a.ready)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{})))
+	hookCfg := twiliohook.DefaultConfig()
+	hookCfg.PublicURL, hookCfg.AuthToken, hookCfg.Log = a.cfg.PublicURL, a.cfg.AuthToken, a.log
+	hookCfg.Rejected = twiliohook.NewRejectedCounter()
+	a.metrics.MustRegister(hookCfg.Rejected)
+	tw := e.Group("/twilio", twiliohook.Middleware(hookCfg))
+	(&sms.Webhooks{Runner: a.runner, Redis: a.rdb, Metrics: smsMetrics, Queue: queue, DedupeTTL: 48 * time.Hour,
+		Now: now, Log: a.log.With("channel", "sms")}).Register(tw)
+	devices.Register(e)
+	adm := e.Group("/admin/v1", admin.Auth(a.cfg.AdminToken))
+	(&admin.API{Runner: a.runner, DefaultRegion: a.cfg.Region, Log: a.log}).Register(adm)
+	devices.RegisterAdmin(adm)
+	a.server = &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
+
+	if a.cfg.Carrier == "sim" {
+		simCfg := sim.DefaultConfig()
+		simCfg.AccountSID, simCfg.AuthToken = a.cfg.AccountSID, a.cfg.AuthToken
+		simCfg.PlatformNumbers = []string{a.cfg.SMSFrom}
+		simCfg.SMSWebhookURL = a.cfg.PublicURL + "/twilio/sms"
+		simCfg.GatewayAPIKey = a.cfg.PaymentKey
+		simCfg.Logger = a.log.With("component", "sim")
+		se := echo.New()
+		se.HideBanner, se.HidePort = true, true
+		se.Use(middleware.Recover())
+		a.carrier = sim.NewCarrier(simCfg, &http.Client{Timeout: 20 * time.Second})
+		a.carrier.Register(se)
+		a.gateway = sim.NewGateway(simCfg)
+		a.gateway.Register(se)
+		mcfg := meter.Config{ServerURL: a.cfg.PublicURL, AdminURL: a.cfg.PublicURL + "/admin/v1", AdminToken: a.cfg.AdminToken,
+			PollInterval: a.opts.MeterPoll}
+		a.fleet = meter.NewFleet(mcfg)
+		a.fleet.Register(se)
+		a.simServer = &http.Server{Handler: se, ReadHeaderTimeout: 5 * time.Second}
+	}
+}
+
+// Start serves HTTP, runs the worker and the recovery loop.
+func (a *App) Start() error {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.server.Serve(a.serverLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("server stopped", "err", err)
+		}
+	}()
+	if a.simServer != nil {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := a.simServer.Serve(a.simLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("simulator stopped", "err", err)
+			}
+		}()
+	}
+	if a.mini != nil {
+		a.every(500*time.Millisecond, func() { a.mini.FastForward(500 * time.Millisecond) })
+	}
+	if _, err := a.runner.Recover(context.Background(), 24*time.Hour); err != nil {
+		a.log.Warn("recovery at start failed", "err", err)
+	}
+	a.every(30*time.Second, func() {
+		if n, err := a.runner.Recover(context.Background(), 10*time.Minute); err != nil {
+			a.log.Warn("recovery failed", "err", err)
+		} else if n > 0 {
+			a.log.Debug("recovery re-enqueued effects", "conversations", n)
+		}
+	})
+	return a.StartWorker()
+}
+
+func (a *App) every(d time.Duration, f func()) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-a.stop:
+				return
+			case <-t.C:
+				f()
+			}
+		}
+	}()
+}
+
+// StartWorker starts the asynq worker (again, after StopWorker).
+func (a *App) StartWorker() error {
+	a.workerMu.Lock()
+	defer a.workerMu.Unlock()
+	if a.worker != nil {
+		return nil
+	}
+	retry := a.opts.RetryDelay
+	if retry == nil {
+		retry = func(n int) time.Duration { return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute) }
+	}
+	queue := workflows.DefaultTaskConfig().Queue
+	if a.opts.TaskConfig != nil {
+		queue = a.opts.TaskConfig.Queue
+	}
+	a.worker = asynq.NewServer(a.redisOpt, asynq.Config{
+		Concurrency: a.cfg.Workers, Queues: map[string]int{queue: 1},
+		DelayedTaskCheckInterval: time.Second, ShutdownTimeout: 8 * time.Second,
+		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration { return retry(n) },
+		Logger:         asynqLogger{a.log.With("component", "asynq")}, LogLevel: asynq.WarnLevel,
+	})
+	return a.worker.Start(a.mux)
+}
+
+// StopWorker stops the asynq worker, letting running tasks finish.
+func (a *App) StopWorker() {
+	a.workerMu.Lock()
+	defer a.workerMu.Unlock()
+	if a.worker != nil {
+		a.worker.Shutdown()
+		a.worker = nil
+	}
+}
+
+// Close stops everything this app started.
+func (a *App) Close(ctx context.Context) {
+	select {
+	case <-a.stop:
+	default:
+		close(a.stop)
+	}
+	if a.fleet != nil {
+		a.fleet.Close()
+	}
+	for _, s := range []*http.Server{a.server, a.simServer} {
+		if s != nil {
+			_ = s.Shutdown(ctx)
+		}
+	}
+	for _, ln := range []net.Listener{a.serverLn, a.simLn} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+	a.StopWorker()
+	if a.asynqCli != nil {
+		_ = a.asynqCli.Close()
+	}
+	a.wg.Wait()
+	if a.rdb != nil {
+		_ = a.rdb.Close()
+	}
+	if a.mini != nil {
+		a.mini.Close()
+	}
+}
+
+func (a *App) ready(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		return c.String(http.StatusServiceUnavailable, "redis unreachable\n")
+	}
+	return c.String(http.StatusOK, "ready\n")
+}
+
+func (a *App) index(c echo.Context) error {
+	return c.String(http.StatusOK, a.banner())
+}
+
+// banner says where to look; printed at start and served on /.
+func (a *App) banner() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "PPP Renew is running.\n\n")
+	fmt.Fprintf(&b, "  server      %s  (health /healthz, ready /readyz, metrics /metrics, admin API /admin/v1)\n", a.cfg.PublicURL)
+	if a.SimURL() != "" {
+		fmt.Fprintf(&b, "  simulator   %s  (carrier, phones, meters, payment gateway: /sim/v1)\n", a.SimURL())
+	}
+	if a.mini != nil {
+		fmt.Fprintf(&b, "  state       IN MEMORY ONLY (embedded Redis): everything is lost on exit; set REDIS_URL to keep it\n")
+	} else {
+		fmt.Fprintf(&b, "  state       Redis at %s\n", redactURL(a.cfg.RedisURL))
+	}
+	if a.cfg.Carrier == "sim" {
+		fmt.Fprintf(&b, "  carrier     SIMULATED (no messages leave this machine)\n")
+		if a.cfg.DevCredentials {
+			fmt.Fprintf(&b, "  dev secrets TWILIO_ACCOUNT_SID=%s TWILIO_AUTH_TOKEN=%s PPP_ADMIN_TOKEN=%s\n", a.cfg.AccountSID, a.cfg.AuthToken, a.cfg.AdminToken)
+		}
+		fmt.Fprintf(&b, "\nTry it:\n  go run ./cmd/pppsim demo\n  (or step by step: go run ./cmd/pppsim help)\n")
+	} else {
+		fmt.Fprintf(&b, "  carrier     Twilio, account %s\n", maskSID(a.cfg.AccountSID))
+	}
+	return b.String()
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i > 0 {
+		if j := strings.Index(u, "://"); j > 0 && j < i {
+			return u[:j+3] + "***" + u[i:]
+		}
+	}
+	return u
+}
+
+func maskSID(s string) string {
+	if len(s) < 8 {
+		return "***"
+	}
+	return s[:4] + "…" + s[len(s)-4:]
+}
+
+// asynqLogger sends asynq's logs to slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.l.Debug(fmt.Sprint(args...)) }
+func (l asynqLogger) Info(args ...any)  { l.l.Info(fmt.Sprint(args...)) }
+func (l asynqLogger) Warn(args ...any)  { l.l.Warn(fmt.Sprint(args...)) }
+func (l asynqLogger) Error(args ...any) { l.l.Error(fmt.Sprint(args...)) }
+func (l asynqLogger) Fatal(args ...any) { l.l.Error(fmt.Sprint(args...)) }

@@ -1,0 +1,133 @@
+// Command pppsim is the tester's tool: it drives the simulated carrier,
+// phones, meters and payment gateway of a running PPP Renew (`make run`) and
+// reads the server's admin API. Run `pppsim help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+)
+
+// env reads a setting with a default.
+func env(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+const usage = `pppsim drives the PPP Renew simulator (start the service with: make run).
+
+Usage: pppsim [global flags] <command> [flags] [args]
+
+Global flags (or environment):
+  --server URL       server base URL (PPP_SERVER_URL, default http://127.0.0.1:8080)
+  --sim URL          simulator base URL (PPP_SIM_URL, default http://127.0.0.1:8081)
+  --admin-token T    admin API token (PPP_ADMIN_TOKEN, default dev-admin-token)
+  --json             print JSON instead of text
+
+Commands:
+  demo                         run a whole option-1 renewal and print every step
+  user add --phone P [--lang en|zh-HK|zh-CN] [--card credit|prepaid|debit] [--last4 4242] [--balance 100.00]
+  user show --phone P
+  meter add --id M [--sim-number +852...] [--zone Z] [--location L] [--bays 1-20]
+  meter show M                 bays, paid-until, commands and the meter's event log
+  meter list
+  tap --meter M --bay B (--phone P | --card TOKEN) [--minutes 30 | --for 90s] [--amount 10.00]
+  sms send --from P [--to N] [--twice] TEXT     a text from a phone to the platform
+  sms inbox P [--wait 30s] [--follow]           what a phone received
+  phone set P --behaviour ok|unreachable|landline|filtered
+  card show TOKEN | card set TOKEN [--decline-next N] [--unavailable-next N] [--expired] [--blacklisted] [--balance X]
+  charges                      every charge the gateway saw
+  history (--phone P | --conv ID)               a conversation and its audit history
+  conversations                recent conversations
+  blacklist phone|card VALUE --reason R
+  alerts                       operator alerts
+  fault KIND [--count N] [--delay-ms D]         carrier faults: messages_5xx, messages_429, messages_timeout, ...
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "pppsim:", err)
+		os.Exit(1)
+	}
+}
+
+// cli carries what every command needs.
+type cli struct {
+	api  *api
+	json bool
+	out  io.Writer
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	g := flag.NewFlagSet("pppsim", flag.ContinueOnError)
+	g.SetOutput(io.Discard)
+	server := g.String("server", env("PPP_SERVER_URL", "http://127.0.0.1:8080"), "")
+	simURL := g.String("sim", env("PPP_SIM_URL", "http://127.0.0.1:8081"), "")
+	token := g.String("admin-token", env("PPP_ADMIN_TOKEN", "dev-admin-token"), "")
+	asJSON := g.Bool("json", false, "")
+	if err := g.Parse(args); err != nil {
+		return fmt.Errorf("%v\n\n%s", err, usage)
+	}
+	c := &cli{api: newAPI(*server, *simURL, *token), json: *asJSON, out: out}
+	rest := g.Args()
+	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	cmd, rest := rest[0], rest[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		if f, ok := commands[cmd+" "+rest[0]]; ok {
+			return f(ctx, c, rest[1:])
+		}
+	}
+	if f, ok := commands[cmd]; ok {
+		return f(ctx, c, rest)
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", strings.Join(append([]string{cmd}, rest...), " "), usage)
+}
+
+type command func(ctx context.Context, c *cli, args []string) error
+
+var commands map[string]command
+
+func init() {
+	// A table, not registration: every command is listed here.
+	commands = map[string]command{
+		"demo": cmdDemo, "user add": cmdUserAdd, "user show": cmdUserShow,
+		"meter add": cmdMeterAdd, "meter show": cmdMeterShow, "meter list": cmdMeterList, "tap": cmdTap,
+		"sms send": cmdSMSSend, "sms inbox": cmdSMSInbox, "phone set": cmdPhoneSet,
+		"card show": cmdCardShow, "card set": cmdCardSet, "charges": cmdCharges,
+		"history": cmdHistory, "conversations": cmdConversations, "blacklist": cmdBlacklist,
+		"alerts": cmdAlerts, "fault": cmdFault,
+	}
+}
+
+// flags parses command flags, allowing positional arguments anywhere.
+func flags(name string, args []string, define func(*flag.FlagSet)) ([]string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	define(fs)
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, fmt.Errorf("%s: %v (see pppsim help)", name, err)
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+var errUsage = errors.New("missing arguments (see pppsim help)")
