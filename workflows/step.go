@@ -194,8 +194,12 @@ func (s *stepper) data() MessageData {
 }
 
 func formatDuration(d time.Duration) string {
-	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	h, m, sec := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
 	switch {
+	case sec != 0 && h == 0 && m == 0:
+		return fmt.Sprintf("%ds", sec)
+	case sec != 0:
+		return d.Truncate(time.Second).String()
 	case m == 0:
 		return fmt.Sprintf("%dh", h)
 	case h == 0:

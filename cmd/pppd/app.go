@@ -328,6 +328,9 @@ func (a *App) Close(ctx context.Context) {
 	if a.fleet != nil {
 		a.fleet.Close()
 	}
+	if a.carrier != nil {
+		a.carrier.Close()
+	}
 	for _, s := range []*http.Server{a.server, a.simServer} {
 		if s != nil {
 			_ = s.Shutdown(ctx)

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"ppprenew/sim"
+	"ppprenew/workflows"
+	"ppprenew/workflows/redistest"
+)
+
+// testSettings are the shipped settings with timings of seconds, so whole
+// conversations run in a test: tap for 8 s and the notice is due after 3 s,
+// the grace period ends 12 s after the paid time.
+func testSettings(t *testing.T) *workflows.Settings {
+	t.Helper()
+	y := string(workflows.DefaultSettingsYAML())
+	for old, repl := range map[string]string{
+		"lead_time: 10m":         "lead_time: 5s",
+		"grace_period: 10m":      "grace_period: 12s",
+		"grace_alert_before: 3m": "grace_alert_before: 8s",
+		"meter_ack_timeout: 2m":  "meter_ack_timeout: 4s",
+		"zones:\n":               "zones:\n  short:\n    maximum_stay: 40s\n",
+	} {
+		if !strings.Contains(y, old) {
+			t.Fatalf("test settings: %q not found in the shipped file", old)
+		}
+		y = strings.Replace(y, old, repl, 1)
+	}
+	s, err := workflows.ParseSettings([]byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// harness runs the whole service, as `make run` does but on a real Redis
+// database and random ports, and drives it only through HTTP.
+type harness struct {
+	t   *testing.T
+	app *App
+	hc  *http.Client
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	redistest.Client(t, redistest.DBEndToEnd) // flushes the database
+	cfg, err := LoadConfig(func(k string) string {
+		return map[string]string{
+			"PPP_HTTP_ADDR": "127.0.0.1:0", "PPP_SIM_ADDR": "127.0.0.1:0", "PPP_CARRIER": "sim",
+			"REDIS_URL": fmt.Sprintf("redis://%s/%d", redistest.Addr(), redistest.DBEndToEnd),
+			"PPP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "PPP_SMS_RATE": "100",
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.PublicURL = "" // the listener's address
+	level := slog.LevelWarn
+	if os.Getenv("PPP_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	app, err := NewApp(cfg, Options{Settings: testSettings(t), MeterPoll: 100 * time.Millisecond,
+		RetryDelay: func(int) time.Duration { return 200 * time.Millisecond }}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		app.Close(ctx)
+	})
+	return &harness{t: t, app: app, hc: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// call makes a JSON request and decodes the answer; it returns the status.
+func (h *harness) call(method, u, token string, in, out any) int {
+	h.t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, u, body)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := h.hc.Do(req)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if out != nil && res.StatusCode < 300 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			h.t.Fatalf("%s %s: decode %q: %v", method, u, raw, err)
+		}
+	}
+	return res.StatusCode
+}
+
+func (h *harness) simctl(method, path string, in, out any) int {
+	return h.call(method, h.app.SimURL()+"/sim/v1"+path, "", in, out)
+}
+
+func (h *harness) admin(method, path string, in, out any) int {
+	return h.call(method, h.app.ServerURL()+"/admin/v1"+path, h.app.cfg.AdminToken, in, out)
+}
+
+// driver registers a user with a new card at the simulated gateway and
+// returns the card token.
+func (h *harness) driver(phone, lang, kind string, balance int64) string {
+	h.t.Helper()
+	var card sim.Card
+	if s := h.simctl("POST", "/cards", map[string]any{"kind": kind, "last4": "4242", "balance_minor": balance}, &card); s != 201 {
+		h.t.Fatalf("create card: %d", s)
+	}
+	if s := h.admin("POST", "/users", map[string]any{"phone": phone, "language": lang, "card_token": card.Token, "card_last4": "4242", "card_kind": kind}, nil); s != 201 {
+		h.t.Fatalf("register user: %d", s)
+	}
+	return card.Token
+}
+
+func (h *harness) meter(id, zone string) {
+	h.t.Helper()
+	if s := h.simctl("POST", "/meters", map[string]any{"id": id, "sim_number": "+85260000001", "zone": zone, "location": "Pier Road", "bays": []string{"1", "2", "3"}}, nil); s != 201 {
+		h.t.Fatalf("add meter: %d", s)
+	}
+}
+
+func (h *harness) tap(meterID, bay, token string, d time.Duration) {
+	h.t.Helper()
+	if s := h.simctl("POST", "/meters/"+meterID+"/bays/"+bay+"/tap", map[string]any{"card_token": token, "seconds": int(d / time.Second), "amount_minor": 1000}, nil); s != 201 {
+		h.t.Fatalf("tap: %d", s)
+	}
+}
+
+// text sends an SMS from a phone to the platform and returns the webhook status.
+func (h *harness) text(from, body string, twice bool) sim.InboundResult {
+	h.t.Helper()
+	var res sim.InboundResult
+	if s := h.simctl("POST", "/phones/"+url.PathEscape(from)+"/sms", map[string]any{"body": body, "duplicate": twice}, &res); s != 200 {
+		h.t.Fatalf("send sms: %d", s)
+	}
+	return res
+}
+
+func (h *harness) inbox(phone string) []sim.PhoneMessage {
+	var msgs []sim.PhoneMessage
+	h.simctl("GET", "/phones/"+url.PathEscape(phone)+"/messages", nil, &msgs)
+	return msgs
+}
+
+// expect waits until a phone has received n messages, the last containing
+// want, and returns its body. The wait is bounded; it asserts an outcome,
+// never a duration.
+func (h *harness) expect(phone string, n int, want string) string {
+	h.t.Helper()
+	var msgs []sim.PhoneMessage
+	h.eventually(fmt.Sprintf("%s to receive message %d containing %q", phone, n, want), func() bool {
+		msgs = h.inbox(phone)
+		return len(msgs) >= n
+	})
+	if len(msgs) != n {
+		h.t.Fatalf("%s received %d messages, want %d: %s", phone, len(msgs), n, bodies(msgs))
+	}
+	if got := msgs[n-1].Body; !strings.Contains(got, want) {
+		h.t.Fatalf("message %d to %s is %q, want it to contain %q (all: %s)", n, phone, got, want, bodies(msgs))
+	}
+	return msgs[n-1].Body
+}
+
+func bodies(msgs []sim.PhoneMessage) string {
+	var b []string
+	for _, m := range msgs {
+		b = append(b, fmt.Sprintf("%q", m.Body))
+	}
+	return strings.Join(b, ", ")
+}
+
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// conv returns the newest conversation of a phone with its history.
+func (h *harness) conv(phone string) (workflows.State, []workflows.HistoryEntry) {
+	h.t.Helper()
+	var list struct {
+		Conversations []workflows.State `json:"conversations"`
+	}
+	h.admin("GET", "/conversations?phone="+url.QueryEscape(phone), nil, &list)
+	if len(list.Conversations) == 0 {
+		h.t.Fatalf("no conversation for %s", phone)
+	}
+	var cv struct {
+		State   workflows.State          `json:"state"`
+		History []workflows.HistoryEntry `json:"history"`
+	}
+	h.admin("GET", "/conversations/"+list.Conversations[0].ID, nil, &cv)
+	return cv.State, cv.History
+}
+
+func (h *harness) phase(phone string, want workflows.Phase) {
+	h.t.Helper()
+	var got workflows.Phase
+	h.eventually(fmt.Sprintf("%s's conversation to be %s", phone, want), func() bool {
+		st, _ := h.conv(phone)
+		got = st.Phase
+		return got == want
+	})
+}
+
+// succeededCharges counts charges that went through at the gateway.
+func (h *harness) succeededCharges() []sim.ChargeRecord {
+	var out []sim.ChargeRecord
+	for _, c := range h.app.gateway.Charges() {
+		if c.Status == "succeeded" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// bayPaidUntil is what the simulated meter shows for a bay.
+func (h *harness) bayPaidUntil(meterID, bay string) time.Time {
+	s, ok := h.app.fleet.Get(meterID)
+	if !ok {
+		h.t.Fatalf("no meter %s", meterID)
+	}
+	for _, b := range s.Bays {
+		if b.Bay == bay {
+			return b.PaidUntil
+		}
+	}
+	return time.Time{}
+}
+
+// appliedRenewals counts renew commands the meter applied.
+func (h *harness) appliedRenewals(meterID string) int {
+	s, _ := h.app.fleet.Get(meterID)
+	n := 0
+	for _, id := range s.Applied {
+		if strings.Contains(id, ":renew:") {
+			n++
+		}
+	}
+	return n
+}
