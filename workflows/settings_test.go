@@ -36,7 +36,9 @@ func TestSettingsValidation(t *testing.T) {
 			return strings.Replace(s, "grace_alert_before: 3m", "grace_alert_before: 20m", 1)
 		}, "grace_alert_before (20m0s) must be shorter than grace_period"},
 		{"unknown key", func(s string) string { return strings.Replace(s, "currency: HKD", "currency: HKD\ncurrencyy: HKD", 1) }, "field currencyy not found"},
-		{"bad amount", func(s string) string { return strings.Replace(s, `rate_per_hour: "20.00"`, `rate_per_hour: "20.001"`, 1) }, "not an amount"},
+		{"bad amount", func(s string) string {
+			return strings.Replace(s, `rate_per_hour: "20.00"`, `rate_per_hour: "20.001"`, 1)
+		}, "not an amount"},
 		{"missing template", func(s string) string {
 			return strings.Replace(s, `    status: "Bay {{.Bay}} at {{.Location}} is paid until {{.Expiry}}."`+"\n", "", 1)
 		}, "templates.en.status: missing"},

@@ -58,7 +58,7 @@ func newHarness(t *testing.T) *harness {
 	cfg, err := LoadConfig(func(k string) string {
 		return map[string]string{
 			"PPP_HTTP_ADDR": "127.0.0.1:0", "PPP_SIM_ADDR": "127.0.0.1:0", "PPP_CARRIER": "sim",
-			"REDIS_URL": fmt.Sprintf("redis://%s/%d", redistest.Addr(), redistest.DBEndToEnd),
+			"REDIS_URL":      fmt.Sprintf("redis://%s/%d", redistest.Addr(), redistest.DBEndToEnd),
 			"PPP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "PPP_SMS_RATE": "100",
 		}[k]
 	})
