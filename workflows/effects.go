@@ -29,7 +29,10 @@ type Effect struct {
 
 // Send is a message to the driver.
 type Send struct {
-	Channel  string `json:"channel"` // "sms"
+	Channel string `json:"channel"` // "sms" or "voice"
+	// Inline sends are spoken in the current call's answer (TwiML) and are
+	// never enqueued.
+	Inline   bool   `json:"inline,omitempty"`
 	To       string `json:"to"`
 	Language string `json:"language"`
 	Template string `json:"template"`

@@ -108,4 +108,10 @@ type SendFailure struct {
 	EffectID string `json:"effect_id"`
 	Code     int    `json:"code"`
 	OptOut   bool   `json:"opt_out"`
+	// Channel and Template say what failed, so a failed call can fall back
+	// to SMS with the same message.
+	Channel  string `json:"channel,omitempty"`
+	Template string `json:"template,omitempty"`
+	// Reason is a short cause: busy, no-answer, voicemail, no-input, failed.
+	Reason string `json:"reason,omitempty"`
 }

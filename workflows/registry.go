@@ -13,12 +13,17 @@ import (
 // User is a registered driver: a phone, a language and one registered card.
 // Card data is a gateway token plus the last four digits, never a number.
 type User struct {
-	ID        string    `json:"id"`
-	Phone     string    `json:"phone"`
-	Language  string    `json:"language"`
-	CardToken string    `json:"card_token"`
-	CardLast4 string    `json:"card_last4"`
-	CardKind  CardKind  `json:"card_kind"`
+	ID        string   `json:"id"`
+	Phone     string   `json:"phone"`
+	Language  string   `json:"language"`
+	CardToken string   `json:"card_token"`
+	CardLast4 string   `json:"card_last4"`
+	CardKind  CardKind `json:"card_kind"`
+	// Channel is how the driver wants to be reached: "sms" (default) or
+	// "voice" (a phone call with a keypad menu).
+	Channel string `json:"channel,omitempty"`
+	// PINHash is the bcrypt hash of the driver's voice PIN, if any.
+	PINHash   string    `json:"pin_hash,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 

@@ -33,33 +33,62 @@ const maxConflicts = 16
 
 // Apply feeds one input to a conversation and returns its new state.
 func (r *Runner) Apply(ctx context.Context, id string, in Input) (State, error) {
+	st, _, err := r.ApplyInline(ctx, id, in)
+	return st, err
+}
+
+// ApplyInline is Apply for a keypad reply in a call: it also returns the
+// messages to speak in the call's answer, which are not enqueued.
+func (r *Runner) ApplyInline(ctx context.Context, id string, in Input) (State, []Effect, error) {
 	for range maxConflicts {
 		st, err := r.Store.Get(ctx, id)
 		if err != nil {
-			return State{}, err
+			return State{}, nil, err
 		}
 		if in.Kind == InputReply {
 			if in.Facts, err = r.Registry.Facts(ctx, st.Phone, st.CardToken); err != nil {
-				return State{}, err
+				return State{}, nil, err
 			}
 		}
 		next, effects := Step(r.Settings, st, in, r.Now())
 		if next.Version == st.Version {
 			r.Log.DebugContext(ctx, "input changed nothing", "conv", id, "input", describeInput(in, r.Settings.Location()), "phase", st.Phase)
-			return st, nil
+			return st, nil, nil
 		}
-		err = r.Store.Save(ctx, next, st.Version, r.history(st.Phase, next, in, effects), effects)
+		err = r.Store.Save(ctx, next, st.Version, r.history(st.Phase, next, in, effects), durable(effects))
 		if errors.Is(err, ErrConflict) {
 			continue
 		}
 		if err != nil {
-			return State{}, err
+			return State{}, nil, err
 		}
 		r.Log.InfoContext(ctx, "conversation stepped", "conv", id, "input", describeInput(in, r.Settings.Location()), "from", st.Phase, "to", next.Phase, "effects", len(effects))
-		r.enqueue(ctx, id, effects)
-		return next, nil
+		r.enqueue(ctx, id, durable(effects))
+		return next, inline(effects), nil
 	}
-	return State{}, fmt.Errorf("conversation %s: %w after %d attempts", id, ErrConflict, maxConflicts)
+	return State{}, nil, fmt.Errorf("conversation %s: %w after %d attempts", id, ErrConflict, maxConflicts)
+}
+
+// durable are the effects carried out by tasks; inline are spoken in the
+// current call.
+func durable(effects []Effect) []Effect {
+	var out []Effect
+	for _, e := range effects {
+		if e.Send == nil || !e.Send.Inline {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func inline(effects []Effect) []Effect {
+	var out []Effect
+	for _, e := range effects {
+		if e.Send != nil && e.Send.Inline {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // enqueue hands effects to the queue after the commit. A failure is logged,
@@ -141,7 +170,7 @@ func (r *Runner) RecordPayment(ctx context.Context, p PaymentInput) (string, err
 	}
 	st, effects := Open(r.Settings, u, p, facts, r.Now())
 	in := Input{Kind: InputPayment, Payment: &p, Facts: facts}
-	err = r.Store.Save(ctx, st, 0, r.history("", st, in, effects), effects)
+	err = r.Store.Save(ctx, st, 0, r.history("", st, in, effects), durable(effects))
 	if errors.Is(err, ErrConflict) {
 		return id, nil // opened concurrently by the same upload
 	}
@@ -198,6 +227,12 @@ func (r *Runner) Notify(ctx context.Context, key, phone, language, template stri
 	}}})
 }
 
+// ReplyOn answers a specific conversation (a call knows which one it is
+// about) and returns the messages to speak inline.
+func (r *Runner) ReplyOn(ctx context.Context, id string, a Answer, channel string) (State, []Effect, error) {
+	return r.ApplyInline(ctx, id, Input{Kind: InputReply, Reply: &ReplyInput{Answer: a, Channel: channel}})
+}
+
 func (r *Runner) history(from Phase, st State, in Input, effects []Effect) HistoryEntry {
 	h := HistoryEntry{At: r.Now(), Version: st.Version, Input: describeInput(in, r.Settings.Location()), From: from, To: st.Phase}
 	for _, e := range effects {
@@ -230,7 +265,7 @@ func describeInput(in Input, loc *time.Location) string {
 		}
 	case InputSendFailed:
 		if s := in.Send; s != nil {
-			return fmt.Sprintf("send failed %s code %d", s.EffectID, s.Code)
+			return strings.TrimSpace(fmt.Sprintf("send failed %s %s code %d %s", s.Channel, s.EffectID, s.Code, s.Reason))
 		}
 	}
 	return string(in.Kind)
@@ -241,7 +276,11 @@ func describeInput(in Input, loc *time.Location) string {
 func DescribeEffect(e Effect, loc *time.Location) string {
 	switch {
 	case e.Send != nil:
-		return fmt.Sprintf("send %s %s: %s", e.Send.Channel, e.Send.Template, e.Send.Body)
+		ch := e.Send.Channel
+		if e.Send.Inline {
+			ch += " (in call)"
+		}
+		return fmt.Sprintf("send %s %s: %s", ch, e.Send.Template, e.Send.Body)
 	case e.Timer != nil:
 		return fmt.Sprintf("timer %s at %s", e.Timer.Kind, e.Timer.At.In(loc).Format("15:04:05"))
 	case e.Charge != nil:

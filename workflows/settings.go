@@ -57,9 +57,15 @@ type Settings struct {
 	// Templates holds every message in every offered language, by language tag
 	// and then by message name (see TemplateNames).
 	Templates map[string]map[string]string `yaml:"templates"`
+	// Voice configures calls.
+	Voice VoiceSettings `yaml:"voice"`
+	// VoiceTemplates holds every spoken prompt in every language (see
+	// VoiceTemplateNames).
+	VoiceTemplates map[string]map[string]string `yaml:"voice_templates"`
 
-	loc       *time.Location
-	templates map[string]map[string]*template.Template
+	loc            *time.Location
+	templates      map[string]map[string]*template.Template
+	voiceTemplates map[string]map[string]*template.Template
 }
 
 // Zone holds the settings that differ per tariff zone.
@@ -185,6 +191,7 @@ func (s *Settings) validate() error {
 			}
 		}
 	}
+	s.validateVoice(bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("%w:\n  - %s", ErrSettings, strings.Join(problems, "\n  - "))
 	}
@@ -255,6 +262,13 @@ type MessageData struct {
 	Minutes     int
 	MaxStay     string
 	Link        string
+	// Spoken forms for voice prompts.
+	SpokenAmount    string
+	SpokenExpiry    string
+	SpokenNewExpiry string
+	SpokenGraceEnd  string
+	// Choices lists numbered options in a call (written by the call handler).
+	Choices string
 }
 
 // SampleMessageData is long-but-realistic data used to check that every
@@ -264,6 +278,8 @@ func SampleMessageData() MessageData {
 		Operator: "Demo City Parking", HelpContact: "+852 2800 0000", Location: "Queen's Road Central 88",
 		Bay: "B-1234", Expiry: "23:45", NewExpiry: "00:15", GraceEnd: "23:55", AlertAt: "23:53",
 		Amount: "HKD 1,234.50", Last4: "4242", Minutes: 120, MaxStay: "3h", Link: "https://app.example.com/r/c-MTR0001-T000000001",
+		SpokenAmount: "1234 Hong Kong dollars and 50 cents", SpokenExpiry: "11:45 PM", SpokenNewExpiry: "12:15 AM", SpokenGraceEnd: "11:55 PM",
+		Choices: "Press 1 for bay B-1234 at Queen's Road Central 88. Press 2 for bay B-1235 at Queen's Road Central 88.",
 	}
 }
 

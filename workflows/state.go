@@ -63,6 +63,8 @@ type State struct {
 	CardToken string   `json:"card_token"`
 	CardLast4 string   `json:"card_last4"`
 	CardKind  CardKind `json:"card_kind"`
+	// Channel is the driver's preferred channel: "sms" or "voice".
+	Channel string `json:"channel,omitempty"`
 
 	MeterID  string `json:"meter_id"`
 	Bay      string `json:"bay"`

@@ -12,6 +12,9 @@ import (
 // state equal in version to the argument means the input changed nothing.
 func Step(set *Settings, st State, in Input, now time.Time) (State, []Effect) {
 	s := &stepper{set: set, st: st.clone(), now: now}
+	if in.Kind == InputReply && in.Reply != nil && in.Reply.Channel == ChannelVoice {
+		s.inline = true
+	}
 	if st.Phase.Terminal() {
 		return st, nil
 	}
@@ -48,7 +51,7 @@ func Open(set *Settings, u User, p PaymentInput, facts Facts, now time.Time) (St
 	st := State{
 		ID: ConversationID(p.MeterID, p.TxnID), Version: 1, Phase: PhaseParked,
 		UserID: u.ID, Phone: u.Phone, Language: set.Language(u.Language),
-		CardToken: u.CardToken, CardLast4: u.CardLast4, CardKind: u.CardKind,
+		CardToken: u.CardToken, CardLast4: u.CardLast4, CardKind: u.CardKind, Channel: u.Channel,
 		MeterID: p.MeterID, Bay: p.Bay, Zone: p.Zone, Location: p.Location,
 		Payments: []string{p.TxnID}, StayStart: p.PaidAt, PaidUntil: p.PaidUntil,
 		Timers: map[TimerKind]Timer{}, CreatedAt: now, UpdatedAt: now,
@@ -85,7 +88,20 @@ type stepper struct {
 	now     time.Time
 	effects []Effect
 	changed bool
+	// inline is set while answering a keypad reply: messages are spoken in
+	// the call instead of sent.
+	inline bool
 }
+
+// Channels.
+const (
+	ChannelSMS   = "sms"
+	ChannelVoice = "voice"
+)
+
+// callPrompts are the messages that place a call for drivers who chose voice;
+// every other message to them is a text (receipts, endings).
+var callPrompts = map[string]bool{"notice": true, "grace_alert": true, "notice_debit": true, "notice_max_stay": true}
 
 func (s *stepper) nextID(kind string) string {
 	s.st.Seq++
@@ -106,10 +122,27 @@ func (s *stepper) setPhase(p Phase) {
 	}
 }
 
-// send renders a template for the driver and emits it. prompt marks messages
-// that ask the driver something, so replies are routed here.
+// send renders a template for the driver and emits it on the right
+// channel: spoken inline while answering a call, a call for voice drivers'
+// prompts, otherwise a text. prompt marks messages that ask the driver
+// something, so replies are routed here.
 func (s *stepper) send(template string, prompt bool) {
-	body, err := s.set.Render(s.st.Language, template, s.data())
+	switch {
+	case s.inline:
+		s.sendOn(ChannelVoice, template, prompt, true)
+	case s.st.Channel == ChannelVoice && callPrompts[template]:
+		s.sendOn(ChannelVoice, template, prompt, false)
+	default:
+		s.sendOn(ChannelSMS, template, prompt, false)
+	}
+}
+
+func (s *stepper) sendOn(channel, template string, prompt, inline bool) {
+	render := s.set.Render
+	if channel == ChannelVoice {
+		render = s.set.RenderVoice
+	}
+	body, err := render(s.st.Language, template, s.data())
 	if err != nil {
 		// Settings are validated at start-up with sample data; a render
 		// failure here is a programming error surfaced in the message.
@@ -122,7 +155,7 @@ func (s *stepper) send(template string, prompt bool) {
 		s.st.LastPromptAt = s.now
 	}
 	s.emit(Effect{ID: s.nextID("send"), Kind: EffectSend, Send: &Send{
-		Channel: "sms", To: s.st.Phone, Language: s.st.Language, Template: template, Body: body, ValidUntil: valid,
+		Channel: channel, Inline: inline, To: s.st.Phone, Language: s.st.Language, Template: template, Body: body, ValidUntil: valid,
 	}})
 }
 
@@ -180,16 +213,24 @@ func (s *stepper) data() MessageData {
 	if t, ok := s.st.Timers[TimerGraceAlert]; ok {
 		d.AlertAt = s.clock(t.At)
 	}
+	lang, loc := s.st.Language, s.set.Location()
+	var newUntil time.Time
 	if q := s.st.Quote; q != nil {
-		d.NewExpiry = s.clock(q.Until)
-		d.Amount = q.Amount.Format(q.Currency)
+		newUntil = q.Until
+		d.Amount, d.SpokenAmount = q.Amount.Format(q.Currency), SpokenAmount(lang, q.Amount, q.Currency)
 		d.Minutes = int(q.Until.Sub(q.From) / time.Minute)
 	} else if n := len(s.st.Renewals); n > 0 {
 		r := s.st.Renewals[n-1]
-		d.NewExpiry = s.clock(r.Until)
-		d.Amount = r.Amount.Format(r.Currency)
+		newUntil = r.Until
+		d.Amount, d.SpokenAmount = r.Amount.Format(r.Currency), SpokenAmount(lang, r.Amount, r.Currency)
 		d.Minutes = int(r.Until.Sub(r.From) / time.Minute)
 	}
+	d.NewExpiry = s.clock(newUntil)
+	if !newUntil.IsZero() {
+		d.SpokenNewExpiry = SpokenTime(lang, newUntil.In(loc))
+	}
+	d.SpokenExpiry = SpokenTime(lang, s.st.PaidUntil.In(loc))
+	d.SpokenGraceEnd = SpokenTime(lang, s.st.GraceEnd(s.set).In(loc))
 	return d
 }
 

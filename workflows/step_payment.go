@@ -49,7 +49,14 @@ func (s *stepper) optOut() {
 // sendFailed records a permanent delivery failure. An opt-out reported by the
 // carrier ends the conversation; other failures leave the timers to end it.
 func (s *stepper) sendFailed(in Input) {
-	if in.Send != nil && in.Send.OptOut {
+	f := in.Send
+	switch {
+	case f == nil:
+	case f.OptOut:
 		s.optOut()
+	case f.Channel == ChannelVoice && f.Template != "" && s.st.Phase.AwaitingDriver():
+		// The call was not answered by the driver (busy, no answer, voicemail,
+		// no keypad input): the same message goes out as a text.
+		s.sendOn(ChannelSMS, f.Template, true, false)
 	}
 }

@@ -47,6 +47,10 @@ var driver = User{ID: "u-1", Phone: "+85291234567", Language: "en", CardToken: "
 
 func withLang(u User, lang string) User { u.Language = lang; return u }
 func withKind(u User, k CardKind) User  { u.CardKind = k; return u }
+func withVoice(u User) User             { u.Channel = ChannelVoice; return u }
+func vreply(d time.Duration, a Answer) scenarioStep {
+	return scenarioStep{after: d, what: "vreply", arg: string(a)}
+}
 
 var scenarios = []scenario{
 	{name: "option1_extend_confirm", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
@@ -129,6 +133,16 @@ var scenarios = []scenario{
 		fire(TimerNotice), {what: "fire_stale", arg: string(TimerNotice)}, reply(time.Second, AnswerOne), reply(time.Second, AnswerOne),
 		charge(time.Second, ChargeSucceeded), charge(time.Second, ChargeSucceeded), ack(time.Second, true), ack(time.Second, true),
 	}},
+	{name: "voice_option1_keypad", user: withVoice(driver), paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), vreply(10*time.Second, AnswerOne), vreply(10*time.Second, AnswerOne),
+		charge(time.Second, ChargeSucceeded), ack(time.Second, true),
+	}},
+	{name: "voice_zh_hk_cancel_then_app", user: withLang(withVoice(driver), "zh-HK"), paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), vreply(10*time.Second, AnswerOne), vreply(10*time.Second, AnswerTwo), vreply(5*time.Second, AnswerThree),
+	}},
+	{name: "voice_unanswered_falls_back_to_sms", user: withLang(withVoice(driver), "zh-CN"), paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), {after: 30 * time.Second, what: "callfail", arg: "no-answer"}, reply(time.Minute, AnswerOne),
+	}},
 	{name: "reply_while_charging_and_after", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
 		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne),
 		charge(time.Second, ChargeSucceeded), reply(time.Second, AnswerOne), ack(time.Second, true), reply(time.Second, AnswerOne),
@@ -190,9 +204,22 @@ func runScenario(t *testing.T, set *Settings, sc scenario) string {
 				now = tm.At
 			}
 			in = Input{Kind: InputTimer, Timer: &TimerInput{Kind: TimerKind(s.arg), ID: tm.ID}}
-		case "reply":
+		case "reply", "vreply":
 			now = now.Add(s.after)
-			in = Input{Kind: InputReply, Reply: &ReplyInput{Answer: Answer(s.arg), Channel: "sms"}, Facts: s.facts}
+			ch := ChannelSMS
+			if s.what == "vreply" {
+				ch = ChannelVoice
+			}
+			in = Input{Kind: InputReply, Reply: &ReplyInput{Answer: Answer(s.arg), Channel: ch}, Facts: s.facts}
+		case "callfail":
+			now = now.Add(s.after)
+			var last Effect
+			for _, e := range effects {
+				if e.Send != nil {
+					last = e
+				}
+			}
+			in = Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: last.ID, Channel: ChannelVoice, Template: last.Send.Template, Reason: s.arg}}
 		case "charge":
 			now = now.Add(s.after)
 			key := st.ID + ":charge:" + itoa(st.Attempts)
