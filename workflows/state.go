@@ -78,6 +78,8 @@ type State struct {
 
 	Quote    *Quote    `json:"quote,omitempty"`
 	Attempts int       `json:"attempts"` // charge attempts so far (each has its own key)
+	// LastCharge is the outcome of the latest charge attempt.
+	LastCharge ChargeOutcome `json:"last_charge,omitempty"`
 	Renewals []Renewal `json:"renewals,omitempty"`
 
 	// Timers holds the armed timer of each kind; a fired timer whose id is not

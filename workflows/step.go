@@ -81,6 +81,16 @@ func ConversationID(meterID, txnID string) string {
 	return "c-" + clean(meterID) + "-" + clean(txnID)
 }
 
+// Prompt renders message template for a conversation as it stands, spoken
+// (voice) or written. Call handlers use it to speak the current prompt.
+func Prompt(set *Settings, st State, template string, voice bool) (string, error) {
+	s := &stepper{set: set, st: st}
+	if voice {
+		return set.RenderVoice(st.Language, template, s.data())
+	}
+	return set.Render(st.Language, template, s.data())
+}
+
 // stepper accumulates the new state and effects of one step.
 type stepper struct {
 	set     *Settings

@@ -9,6 +9,7 @@ func (s *stepper) charge(in Input) {
 		return
 	}
 	q := *s.st.Quote
+	s.st.LastCharge = c.Outcome
 	switch c.Outcome {
 	case ChargeSucceeded:
 		n := len(s.st.Renewals) + 1

@@ -20,6 +20,11 @@ func (s *stepper) reply(in Input) {
 	case PhaseCharging, PhaseRenewing:
 		s.send("processing", false)
 	case PhaseParked:
+		// Before the notice, or after a renewal: the driver may extend again.
+		if (r.Answer == AnswerOne || r.Answer == AnswerYes) && s.canExtend() && s.st.CardKind != CardDebit {
+			s.quote(in.Facts)
+			return
+		}
 		s.send("status", false)
 	}
 }
@@ -32,6 +37,10 @@ func (s *stepper) menuAnswer(a Answer, f Facts) {
 		s.scheduleAlert()
 	case AnswerThree:
 		s.send("app_link", true)
+		if s.inline {
+			// The call says a link was texted: text it.
+			s.sendOn(ChannelSMS, "app_link", true, false)
+		}
 		s.setPhase(PhaseAppLink)
 	case AnswerNo:
 		s.send("declined_offer", false)

@@ -158,7 +158,7 @@ func (h *Handlers) send(ctx context.Context, t *asynq.Task) error {
 		return nil
 	case errors.As(err, &se) && !se.Retryable():
 		if p.Conv != "" {
-			in := Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: p.Effect.ID, Code: se.Code, OptOut: se.OptOut}}
+			in := Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: p.Effect.ID, Code: se.Code, OptOut: se.OptOut, Channel: s.Channel, Template: s.Template, Reason: "failed"}}
 			if se.OptOut {
 				if err := h.Runner.OptOut(ctx, s.To); err != nil {
 					return err

@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"ppprenew/devicelink"
+	"ppprenew/ivr"
 	"ppprenew/sim"
 	"ppprenew/sim/meter"
 	"ppprenew/sms"
@@ -41,6 +42,8 @@ type Options struct {
 	MeterPoll time.Duration
 	// TaskConfig replaces the default task settings.
 	TaskConfig *workflows.TaskConfig
+	// HoldPause replaces the pause between checks while a caller holds.
+	HoldPause time.Duration
 }
 
 // App is the assembled service: HTTP server, asynq worker and, in sim mode,
@@ -169,11 +172,18 @@ func (a *App) assemble() {
 	if a.cfg.Carrier == "sim" {
 		carrierCfg.BaseURL = a.SimURL()
 	}
+	twilioClient := carrier.NewRestClient(carrierCfg)
+	ivrCfg := ivr.DefaultConfig()
+	ivrCfg.PublicURL, ivrCfg.From, ivrCfg.DefaultRegion = a.cfg.PublicURL, a.cfg.SMSFrom, a.cfg.Region
+	if a.opts.HoldPause > 0 {
+		ivrCfg.HoldPause = a.opts.HoldPause
+	}
+	caller := &ivr.Caller{Config: ivrCfg, Settings: a.settings, Client: twilioClient, Redis: a.rdb, Now: now, Log: a.log.With("channel", "voice")}
 	smsMetrics := sms.NewMetrics()
 	a.metrics.MustRegister(smsMetrics.Collectors()...)
 	smsCfg := sms.DefaultConfig()
 	smsCfg.From, smsCfg.PublicURL, smsCfg.PerSecond = a.cfg.SMSFrom, a.cfg.PublicURL, a.cfg.SMSRate
-	sender := &sms.Sender{Config: smsCfg, Client: carrier.NewRestClient(carrierCfg), Redis: a.rdb,
+	sender := &sms.Sender{Config: smsCfg, Client: twilioClient, Redis: a.rdb,
 		Registry: a.runner.Registry, Metrics: smsMetrics, Now: now, Log: a.log.With("channel", "sms")}
 
 	payCfg := payment.DefaultConfig()
@@ -186,7 +196,7 @@ func (a *App) assemble() {
 	}
 	a.devices = devices
 
-	handlers := &workflows.Handlers{Runner: a.runner, Senders: map[string]workflows.Sender{"sms": sender},
+	handlers := &workflows.Handlers{Runner: a.runner, Senders: map[string]workflows.Sender{workflows.ChannelSMS: sender, workflows.ChannelVoice: caller},
 		Gateway: payment.NewHTTPGateway(payCfg, nil), Meters: &meterCommander{devices: devices}, Log: a.log}
 	a.mux = asynq.NewServeMux()
 	handlers.Register(a.mux)
@@ -205,6 +215,10 @@ func (a *App) assemble() {
 	tw := e.Group("/twilio", twiliohook.Middleware(hookCfg))
 	(&sms.Webhooks{Runner: a.runner, Redis: a.rdb, Metrics: smsMetrics, Queue: queue, DedupeTTL: 48 * time.Hour,
 		Now: now, Log: a.log.With("channel", "sms")}).Register(tw)
+	voiceMetrics := ivr.NewMetrics()
+	a.metrics.MustRegister(voiceMetrics.Collectors()...)
+	(&ivr.Webhooks{Config: ivrCfg, Runner: a.runner, Redis: a.rdb, Metrics: voiceMetrics, Now: now,
+		Log: a.log.With("channel", "voice")}).Register(tw)
 	devices.Register(e)
 	adm := e.Group("/admin/v1", admin.Auth(a.cfg.AdminToken))
 	(&admin.API{Runner: a.runner, DefaultRegion: a.cfg.Region, Log: a.log}).Register(adm)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/crypto/bcrypt"
 
 	"ppprenew/workflows"
 )
@@ -77,6 +78,10 @@ type userRequest struct {
 	CardToken string `json:"card_token"`
 	CardLast4 string `json:"card_last4"`
 	CardKind  string `json:"card_kind"`
+	// Channel is "sms" (default) or "voice".
+	Channel string `json:"channel"`
+	// PIN (4-6 digits) protects voice confirmation; it is stored hashed.
+	PIN string `json:"pin"`
 }
 
 // userView is a user as the API shows it: the card token masked.
@@ -87,10 +92,16 @@ type userView struct {
 	CardToken string `json:"card_token"`
 	CardLast4 string `json:"card_last4"`
 	CardKind  string `json:"card_kind"`
+	Channel   string `json:"channel"`
+	HasPIN    bool   `json:"has_pin"`
 }
 
 func view(u workflows.User) userView {
-	return userView{ID: u.ID, Phone: u.Phone, Language: u.Language, CardToken: workflows.MaskToken(u.CardToken), CardLast4: u.CardLast4, CardKind: string(u.CardKind)}
+	ch := u.Channel
+	if ch == "" {
+		ch = workflows.ChannelSMS
+	}
+	return userView{ID: u.ID, Phone: u.Phone, Language: u.Language, CardToken: workflows.MaskToken(u.CardToken), CardLast4: u.CardLast4, CardKind: string(u.CardKind), Channel: ch, HasPIN: u.PINHash != ""}
 }
 
 func (a *API) putUser(c echo.Context) error {
@@ -113,6 +124,20 @@ func (a *API) putUser(c echo.Context) error {
 	if r.Language != "" && lang != r.Language {
 		return fail(c, http.StatusBadRequest, "bad_language", "language must be one of "+strings.Join(a.Runner.Settings.Languages(), ", "))
 	}
+	if r.Channel != "" && r.Channel != workflows.ChannelSMS && r.Channel != workflows.ChannelVoice {
+		return fail(c, http.StatusBadRequest, "bad_channel", "channel must be sms or voice")
+	}
+	pinHash := ""
+	if r.PIN != "" {
+		if len(r.PIN) < 4 || len(r.PIN) > 6 || strings.Trim(r.PIN, "0123456789") != "" {
+			return fail(c, http.StatusBadRequest, "bad_pin", "pin must be 4 to 6 digits")
+		}
+		h, err := bcrypt.GenerateFromPassword([]byte(r.PIN), bcrypt.DefaultCost)
+		if err != nil {
+			return err
+		}
+		pinHash = string(h)
+	}
 	if r.ID == "" {
 		if u, err := a.Runner.Registry.UserByPhone(c.Request().Context(), phone); err == nil {
 			r.ID = u.ID
@@ -120,7 +145,7 @@ func (a *API) putUser(c echo.Context) error {
 			r.ID = "u-" + randomHex(6)
 		}
 	}
-	u := workflows.User{ID: r.ID, Phone: phone, Language: lang, CardToken: r.CardToken, CardLast4: r.CardLast4, CardKind: kind}
+	u := workflows.User{ID: r.ID, Phone: phone, Language: lang, CardToken: r.CardToken, CardLast4: r.CardLast4, CardKind: kind, Channel: r.Channel, PINHash: pinHash}
 	if err := a.Runner.Registry.PutUser(c.Request().Context(), u); errors.Is(err, workflows.ErrExists) {
 		return fail(c, http.StatusConflict, "exists", err.Error())
 	} else if err != nil {

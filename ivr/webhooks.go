@@ -1,0 +1,508 @@
+package ivr
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"ppprenew/workflows"
+	"ppprenew/workflows/twiliohook"
+)
+
+//go:embed status.lua
+var statusLua string
+
+var statusScript = redis.NewScript(statusLua)
+
+// Webhooks answers Twilio's voice webhooks. Mount it behind
+// twiliohook.Middleware. Every answer, errors included, is valid TwiML.
+type Webhooks struct {
+	Config  Config
+	Runner  *workflows.Runner
+	Redis   redis.UniversalClient
+	Metrics *Metrics
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Metrics are the voice counters.
+type Metrics struct {
+	Calls    *prometheus.CounterVec
+	Statuses *prometheus.CounterVec
+}
+
+// NewMetrics creates the voice metrics.
+func NewMetrics() *Metrics {
+	return &Metrics{
+		Calls:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_voice_calls_total", Help: "Voice webhooks by route and outcome."}, []string{"route", "outcome"}),
+		Statuses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_voice_status_callbacks_total", Help: "Call status callbacks by status."}, []string{"status"}),
+	}
+}
+
+// Collectors returns the metrics for registration.
+func (m *Metrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.Calls, m.Statuses}
+}
+
+// Register mounts the voice routes on g (the /twilio group).
+func (w *Webhooks) Register(g *echo.Group) {
+	g.POST("/voice", w.twiml("inbound", w.inbound))
+	g.POST("/voice/answer", w.twiml("answer", w.answer))
+	g.POST("/voice/gather", w.twiml("gather", w.gather))
+	g.POST("/voice/hold", w.twiml("hold", w.hold))
+	g.POST("/voice/status", w.status)
+}
+
+// handler computes the TwiML of one webhook.
+type handler func(ctx context.Context, c echo.Context, f url.Values) (string, error)
+
+// twiml wraps a handler: a step answered before (a retried webhook) gets the
+// same TwiML again without running twice, and any error is still valid
+// TwiML: an apology and a hangup.
+func (w *Webhooks) twiml(route string, h handler) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		f := twiliohook.Form(c)
+		sid := f.Get("CallSid")
+		if sid == "" {
+			w.Metrics.Calls.WithLabelValues(route, "malformed").Inc()
+			w.Log.WarnContext(ctx, "voice webhook without CallSid", "route", route)
+			return w.write(c, w.apology(""))
+		}
+		key := "ppp:ivr:resp:" + sid + ":" + route + ":" + c.QueryParam("step")
+		if cached, err := w.Redis.Get(ctx, key).Result(); err == nil {
+			w.Metrics.Calls.WithLabelValues(route, "replayed").Inc()
+			w.Log.InfoContext(ctx, "voice webhook replayed", "route", route, "call", sid)
+			return w.write(c, cached)
+		}
+		lock := "ppp:ivr:lock:" + sid + ":" + route + ":" + c.QueryParam("step")
+		if ok, err := w.Redis.SetNX(ctx, lock, 1, 30*time.Second).Result(); err == nil && !ok {
+			// The same step is being answered right now: wait for that answer.
+			for range 100 {
+				time.Sleep(50 * time.Millisecond)
+				if cached, err := w.Redis.Get(ctx, key).Result(); err == nil {
+					return w.write(c, cached)
+				}
+			}
+		}
+		out, err := h(ctx, c, f)
+		if err != nil {
+			w.Metrics.Calls.WithLabelValues(route, "error").Inc()
+			w.Log.ErrorContext(ctx, "voice webhook failed", "route", route, "call", sid, "err", err)
+			out = w.apology(f.Get("lang"))
+		} else {
+			w.Metrics.Calls.WithLabelValues(route, "ok").Inc()
+		}
+		w.Redis.Set(ctx, key, out, callTTL)
+		return w.write(c, out)
+	}
+}
+
+func (w *Webhooks) write(c echo.Context, body string) error {
+	return c.Blob(http.StatusOK, "text/xml; charset=utf-8", []byte(body))
+}
+
+// apology is the answer to anything that went wrong.
+func (w *Webhooks) apology(lang string) string {
+	d := &doc{voice: w.Runner.Settings.VoiceFor(lang)}
+	text, err := w.Runner.Settings.RenderVoice(lang, "error", w.baseData())
+	if err != nil {
+		text = "Sorry, something went wrong. Goodbye."
+	}
+	d.say(text)
+	d.hangup()
+	s, err := d.String()
+	if err != nil {
+		return `<?xml version="1.0" encoding="UTF-8"?><Response><Say>Sorry, something went wrong. Goodbye.</Say><Hangup/></Response>`
+	}
+	return s
+}
+
+func (w *Webhooks) baseData() workflows.MessageData {
+	set := w.Runner.Settings
+	return workflows.MessageData{Operator: set.Operator, HelpContact: set.HelpContact}
+}
+
+// say renders a call prompt that needs no conversation.
+func (w *Webhooks) prompt(lang, name string, data workflows.MessageData) string {
+	text, err := w.Runner.Settings.RenderVoice(lang, name, data)
+	if err != nil {
+		w.Log.Error("voice prompt failed", "prompt", name, "err", err)
+	}
+	return text
+}
+
+// convPrompt renders a prompt for a conversation as it stands.
+func (w *Webhooks) convPrompt(st workflows.State, name string) string {
+	text, err := workflows.Prompt(w.Runner.Settings, st, name, true)
+	if err != nil {
+		w.Log.Error("voice prompt failed", "prompt", name, "conv", st.ID, "err", err)
+	}
+	return text
+}
+
+func (w *Webhooks) newDoc(lang string) *doc {
+	return &doc{voice: w.Runner.Settings.VoiceFor(lang)}
+}
+
+// ask ends a document with a keypad menu whose answer comes back to gather.
+func (w *Webhooks) ask(d *doc, cl *call, kind string, prompts ...string) {
+	cl.Step++
+	cl.Kind = kind
+	v := w.Runner.Settings.Voice
+	switch kind {
+	case kindPIN, kindMeter, kindBay:
+		d.gather(w.route("/gather", url.Values{"step": {strconv.Itoa(cl.Step)}}), 0, "#", v.GatherTimeout, prompts...)
+	default:
+		d.gather(w.route("/gather", url.Values{"step": {strconv.Itoa(cl.Step)}}), 1, "", v.GatherTimeout, prompts...)
+	}
+}
+
+// answer is the Url of an outbound conversation call.
+func (w *Webhooks) answer(ctx context.Context, c echo.Context, f url.Values) (string, error) {
+	convID, send := c.QueryParam("conv"), c.QueryParam("send")
+	st, err := w.Runner.Store.Get(ctx, convID)
+	if err != nil {
+		return "", err
+	}
+	cl := call{Sid: f.Get("CallSid"), Conv: convID, Send: send, Lang: st.Language, Phone: st.Phone, UserID: st.UserID, Started: w.Now()}
+	cl.Template, _ = w.Redis.HGet(ctx, keyOut(send), "template").Result()
+	if cl.Template == "" {
+		cl.Template = "notice"
+	}
+	d := w.newDoc(st.Language)
+	log := w.Log.With("conv", convID, "call", cl.Sid)
+	if by := f.Get("AnsweredBy"); strings.HasPrefix(by, "machine") || by == "fax" {
+		log.InfoContext(ctx, "answered by a machine", "answered_by", by)
+		d.say(w.convPrompt(st, "voicemail"))
+		d.hangup()
+		if err := w.fallback(ctx, cl, "voicemail"); err != nil {
+			return "", err
+		}
+		return d.String()
+	}
+	if !st.Phase.AwaitingDriver() {
+		// The conversation moved on while the phone rang (for example an SMS
+		// reply): say where things stand.
+		d.say(w.convPrompt(st, "status"))
+		d.hangup()
+		return d.String()
+	}
+	w.menu(d, &cl, st, nil)
+	return w.done(ctx, d, cl)
+}
+
+// menu speaks what a conversation waits for and asks for the answer, or
+// says where it stands and hangs up. spoken are the engine's inline messages.
+func (w *Webhooks) menu(d *doc, cl *call, st workflows.State, spoken []workflows.Effect) {
+	var said []string
+	for _, e := range spoken {
+		said = append(said, e.Send.Body)
+	}
+	switch st.Phase {
+	case workflows.PhaseQuoted:
+		if len(said) == 0 {
+			said = append(said, w.convPrompt(st, quoteTemplate(st)))
+		}
+		w.ask(d, cl, kindQuote, said...)
+	case workflows.PhaseOffered:
+		if len(said) == 0 {
+			said = append(said, w.convPrompt(st, w.offerTemplate(cl)))
+		}
+		w.ask(d, cl, kindMenu, said...)
+	case workflows.PhaseCharging:
+		for _, s := range said {
+			d.say(s)
+		}
+		d.say(w.convPrompt(st, "hold"))
+		d.redirect(w.route("/hold", url.Values{"step": {"1"}}))
+	case workflows.PhaseParked, workflows.PhaseRenewing:
+		if len(said) == 0 {
+			said = append(said, w.convPrompt(st, "status"))
+		}
+		for _, s := range said {
+			d.say(s)
+		}
+		d.hangup()
+	default: // alert set, app link, ended, refused, superseded, opted out
+		for _, s := range said {
+			d.say(s)
+		}
+		d.hangup()
+	}
+}
+
+func quoteTemplate(st workflows.State) string {
+	if st.Quote != nil && st.Quote.Capped {
+		return "quote_capped"
+	}
+	return "quote"
+}
+
+func (w *Webhooks) offerTemplate(cl *call) string {
+	if cl.Template == "notice" || cl.Template == "grace_alert" {
+		return cl.Template
+	}
+	return "notice"
+}
+
+// fallback reports once per call that the driver was not reached, so the
+// conversation sends the same message as a text.
+func (w *Webhooks) fallback(ctx context.Context, cl call, reason string) error {
+	if cl.Conv == "" {
+		return nil
+	}
+	key := cl.Send
+	if key == "" {
+		key = cl.Sid
+	}
+	if ok, err := w.Redis.SetNX(ctx, "ppp:ivr:fallback:"+key, reason, 7*24*time.Hour).Result(); err != nil || !ok {
+		return err
+	}
+	tpl := cl.Template
+	if st, err := w.Runner.Store.Get(ctx, cl.Conv); err == nil && st.Phase == workflows.PhaseQuoted {
+		tpl = quoteTemplate(st)
+	}
+	_, err := w.Runner.Apply(ctx, cl.Conv, workflows.Input{Kind: workflows.InputSendFailed, Send: &workflows.SendFailure{
+		EffectID: key, Channel: workflows.ChannelVoice, Template: tpl, Reason: reason,
+	}})
+	return err
+}
+
+// gather handles the keys pressed at a menu.
+func (w *Webhooks) gather(ctx context.Context, c echo.Context, f url.Values) (string, error) {
+	cl, err := w.loadCall(ctx, f.Get("CallSid"))
+	if err != nil {
+		return "", err
+	}
+	digits := strings.TrimSpace(f.Get("Digits"))
+	d := w.newDoc(cl.Lang)
+	if cl.Kind != kindPIN {
+		w.Log.InfoContext(ctx, "keypad", "conv", cl.Conv, "call", cl.Sid, "kind", cl.Kind, "digits", digits)
+	}
+	if digits == "" {
+		return w.noInput(ctx, d, &cl)
+	}
+	cl.Answered = true
+	cl.NoInput = 0
+	switch cl.Kind {
+	case kindMenu, kindQuote:
+		err = w.menuKey(ctx, d, &cl, digits)
+	case kindPIN:
+		err = w.pinKey(ctx, d, &cl, digits)
+	case kindChoose:
+		err = w.chooseKey(ctx, d, &cl, digits)
+	case kindMeter, kindBay:
+		err = w.locateKey(ctx, d, &cl, digits)
+	default:
+		err = fmt.Errorf("call %s: unknown menu %q", cl.Sid, cl.Kind)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := w.saveCall(ctx, cl); err != nil {
+		return "", err
+	}
+	return d.String()
+}
+
+// noInput repeats the menu a few times, then hangs up and texts instead.
+func (w *Webhooks) noInput(ctx context.Context, d *doc, cl *call) (string, error) {
+	cl.NoInput++
+	if cl.NoInput > w.Runner.Settings.Voice.MaxNoInput {
+		d.say(w.prompt(cl.Lang, "goodbye", w.baseData()))
+		d.hangup()
+		if err := w.fallback(ctx, *cl, "no-input"); err != nil {
+			return "", err
+		}
+		return d.String()
+	}
+	d.say(w.prompt(cl.Lang, "no_input", w.baseData()))
+	if err := w.repeat(ctx, d, cl); err != nil {
+		return "", err
+	}
+	if err := w.saveCall(ctx, *cl); err != nil {
+		return "", err
+	}
+	return d.String()
+}
+
+// repeat asks the current question again.
+func (w *Webhooks) repeat(ctx context.Context, d *doc, cl *call) error {
+	switch cl.Kind {
+	case kindMenu, kindQuote:
+		st, err := w.Runner.Store.Get(ctx, cl.Conv)
+		if err != nil {
+			return err
+		}
+		w.menu(d, cl, st, nil)
+	case kindPIN:
+		w.ask(d, cl, kindPIN, w.prompt(cl.Lang, "pin_prompt", w.baseData()))
+	case kindMeter:
+		w.ask(d, cl, kindMeter, w.prompt(cl.Lang, "ask_meter", w.baseData()))
+	case kindBay:
+		w.ask(d, cl, kindBay, w.prompt(cl.Lang, "ask_bay", w.baseData()))
+	case kindChoose:
+		return w.choose(ctx, d, cl)
+	}
+	return nil
+}
+
+func (w *Webhooks) menuKey(ctx context.Context, d *doc, cl *call, digits string) error {
+	if digits == "9" {
+		return w.repeat(ctx, d, cl)
+	}
+	var a workflows.Answer
+	switch {
+	case cl.Kind == kindMenu && (digits == "1" || digits == "2" || digits == "3"):
+		a = workflows.Answer(digits)
+	case cl.Kind == kindQuote && (digits == "1" || digits == "2"):
+		a = workflows.Answer(digits)
+	default:
+		d.say(w.prompt(cl.Lang, "invalid", w.baseData()))
+		return w.repeat(ctx, d, cl)
+	}
+	if cl.Kind == kindQuote && a == workflows.AnswerOne {
+		if locked, err := w.needPIN(ctx, d, cl); err != nil || locked {
+			return err
+		}
+	}
+	st, spoken, err := w.Runner.ReplyOn(ctx, cl.Conv, a, workflows.ChannelVoice)
+	if err != nil {
+		return err
+	}
+	w.menu(d, cl, st, spoken)
+	return nil
+}
+
+// needPIN asks for the PIN before a charge when the operator requires it and
+// the caller has not entered it yet. It reports true when it took over the
+// answer (asking, or locked out).
+func (w *Webhooks) needPIN(ctx context.Context, d *doc, cl *call) (bool, error) {
+	if cl.Verified || !w.Runner.Settings.Voice.PINRequired {
+		return false, nil
+	}
+	u, err := w.Runner.Registry.User(ctx, cl.UserID)
+	if err != nil {
+		return false, err
+	}
+	if u.PINHash == "" {
+		return false, nil // no PIN registered: nothing to check
+	}
+	if locked, err := w.pinLocked(ctx, u.ID); err != nil {
+		return false, err
+	} else if locked {
+		w.locked(ctx, d, cl)
+		return true, nil
+	}
+	w.ask(d, cl, kindPIN, w.prompt(cl.Lang, "pin_prompt", w.baseData()))
+	return true, nil
+}
+
+// hold waits on the line while the charge and the meter are processed.
+func (w *Webhooks) hold(ctx context.Context, c echo.Context, f url.Values) (string, error) {
+	cl, err := w.loadCall(ctx, f.Get("CallSid"))
+	if err != nil {
+		return "", err
+	}
+	st, err := w.Runner.Store.Get(ctx, cl.Conv)
+	if err != nil {
+		return "", err
+	}
+	d := w.newDoc(cl.Lang)
+	cl.Holds++
+	step, _ := strconv.Atoi(c.QueryParam("step"))
+	waiting := st.Phase == workflows.PhaseCharging || st.Phase == workflows.PhaseRenewing
+	switch {
+	case waiting && cl.Holds <= w.Config.MaxHolds && w.Now().Sub(cl.Started) < w.Runner.Settings.Voice.MaxCall:
+		d.pause(int(w.Config.HoldPause / time.Second))
+		d.redirect(w.route("/hold", url.Values{"step": {strconv.Itoa(step + 1)}}))
+	case waiting:
+		d.say(w.convPrompt(st, "processing"))
+		d.say(w.prompt(cl.Lang, "goodbye", w.baseData()))
+		d.hangup()
+	case st.Phase == workflows.PhaseParked && len(st.Renewals) > 0:
+		r := st.Renewals[len(st.Renewals)-1]
+		tpl := "confirmed"
+		if r.MeterAck != "acked" {
+			tpl = "confirmed_central"
+		}
+		d.say(w.convPrompt(st, tpl))
+		d.hangup()
+	case st.Phase == workflows.PhaseOffered && st.LastCharge != "":
+		d.say(w.convPrompt(st, chargeTemplate(st.LastCharge)))
+		w.menu(d, &cl, st, nil)
+	default:
+		w.menu(d, &cl, st, nil)
+	}
+	return w.done(ctx, d, cl)
+}
+
+func chargeTemplate(o workflows.ChargeOutcome) string {
+	switch o {
+	case workflows.ChargeInsufficient:
+		return "insufficient_funds"
+	case workflows.ChargeCardExpired:
+		return "card_expired"
+	case workflows.ChargeUnavailable:
+		return "payment_unavailable"
+	case workflows.ChargeDebit:
+		return "debit"
+	case workflows.ChargeBlacklisted:
+		return "blacklisted_card"
+	}
+	return "declined"
+}
+
+// terminalCall are statuses after which a call is over.
+var terminalCall = map[string]bool{"completed": true, "busy": true, "no-answer": true, "failed": true, "canceled": true}
+
+// status records call progress. A call that ended without the driver
+// pressing a key hands the message over to SMS.
+func (w *Webhooks) status(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := twiliohook.Form(c)
+	sid, st := f.Get("CallSid"), f.Get("CallStatus")
+	if sid == "" || st == "" {
+		w.Log.WarnContext(ctx, "malformed call status callback")
+		return c.String(http.StatusBadRequest, "CallSid and CallStatus are required")
+	}
+	w.Metrics.Statuses.WithLabelValues(st).Inc()
+	fresh, err := statusScript.Run(ctx, w.Redis, []string{"ppp:ivr:status:" + sid}, st, int(callTTL/time.Second)).Int()
+	if err != nil {
+		return err
+	}
+	if fresh == 0 || !terminalCall[st] {
+		return c.NoContent(http.StatusNoContent)
+	}
+	cl, err := w.loadCall(ctx, sid)
+	if errors.Is(err, errNoCall) {
+		// Never answered: the conversation and message come from the query.
+		cl = call{Sid: sid, Conv: c.QueryParam("conv"), Send: c.QueryParam("send")}
+		cl.Template, _ = w.Redis.HGet(ctx, keyOut(cl.Send), "template").Result()
+	} else if err != nil {
+		return err
+	}
+	w.Log.InfoContext(ctx, "call ended", "conv", cl.Conv, "call", sid, "status", st, "answered", cl.Answered)
+	if cl.Conv != "" && cl.Send != "" && !cl.Answered {
+		reason := st
+		if st == "completed" {
+			reason = "hung-up"
+		}
+		if err := w.fallback(ctx, cl, reason); err != nil {
+			return err
+		}
+	}
+	return c.NoContent(http.StatusNoContent)
+}
