@@ -20,6 +20,21 @@ type Config struct {
 	// SMSWebhookURL is where inbound SMS to a platform number is POSTed, e.g.
 	// the server's PPP_PUBLIC_URL + "/twilio/sms".
 	SMSWebhookURL string
+	// VoiceWebhookURL is where an inbound call to a platform number is POSTed,
+	// e.g. the server's PPP_PUBLIC_URL + "/twilio/voice". Like SMSWebhookURL
+	// it is not filled from DefaultConfig when empty.
+	VoiceWebhookURL string
+	// VoiceStatusCallbackURL receives the "completed" status callback of
+	// inbound calls, as a phone number's status callback does; none when
+	// empty.
+	VoiceStatusCallbackURL string
+	// VoiceTick is the real time one simulated ring, and one simulated
+	// second of <Pause>, <Gather> timeout or caller delay, takes (default
+	// 5ms).
+	VoiceTick time.Duration
+	// VoiceMaxDocuments caps the TwiML documents fetched during one call, so
+	// a redirect loop ends (default 50).
+	VoiceMaxDocuments int
 	// GatewayAPIKey is the bearer key the simulated payment gateway accepts.
 	GatewayAPIKey string
 	// Clock is the simulated time source (time.Now when nil). Message dates,
@@ -40,14 +55,17 @@ type Config struct {
 // 127.0.0.1:8080.
 func DefaultConfig() Config {
 	return Config{
-		AccountSID:      "AC00000000000000000000000000051a1",
-		AuthToken:       "5157a7e0000000000000000000000000",
-		PlatformNumbers: []string{"+85258001000"},
-		SMSWebhookURL:   "http://127.0.0.1:8080/twilio/sms",
-		GatewayAPIKey:   "sk_sim_local",
-		Clock:           time.Now,
-		StatusDelay:     20 * time.Millisecond,
-		FaultDelay:      15 * time.Second,
+		AccountSID:        "AC00000000000000000000000000051a1",
+		AuthToken:         "5157a7e0000000000000000000000000",
+		PlatformNumbers:   []string{"+85258001000"},
+		SMSWebhookURL:     "http://127.0.0.1:8080/twilio/sms",
+		VoiceWebhookURL:   "http://127.0.0.1:8080/twilio/voice",
+		VoiceTick:         5 * time.Millisecond,
+		VoiceMaxDocuments: 50,
+		GatewayAPIKey:     "sk_sim_local",
+		Clock:             time.Now,
+		StatusDelay:       20 * time.Millisecond,
+		FaultDelay:        15 * time.Second,
 	}
 }
 
@@ -74,6 +92,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FaultDelay <= 0 {
 		c.FaultDelay = d.FaultDelay
+	}
+	if c.VoiceTick <= 0 {
+		c.VoiceTick = d.VoiceTick
+	}
+	if c.VoiceMaxDocuments <= 0 {
+		c.VoiceMaxDocuments = d.VoiceMaxDocuments
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

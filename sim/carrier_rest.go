@@ -11,8 +11,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// registerTwilio mounts the Twilio Messaging REST subset.
+// registerTwilio mounts the Twilio Messaging and Calls REST subsets.
 func (c *Carrier) registerTwilio(e *echo.Echo) {
+	c.registerCalls(e)
 	const base = "/" + twilioAPIVersion + "/Accounts/:account"
 	e.POST(base+"/Messages.json", c.handleCreateMessage, c.twilioAuth)
 	e.GET(base+"/Messages.json", c.handleListMessages, c.twilioAuth)

@@ -22,6 +22,7 @@ func (c *Carrier) registerControl(e *echo.Echo) {
 	e.GET("/sim/v1/faults", c.handleFaults)
 	e.POST("/sim/v1/faults", c.handleInjectFault)
 	e.DELETE("/sim/v1/faults", c.handleClearFaults)
+	c.registerVoiceControl(e)
 }
 
 // controlError is the JSON error of the control API.
@@ -35,7 +36,7 @@ func writeControlError(ec echo.Context, err error) error {
 	if errors.Is(err, ErrNotFound) {
 		status = http.StatusNotFound
 	}
-	if errors.Is(err, ErrNoWebhook) {
+	if errors.Is(err, ErrNoWebhook) || errors.Is(err, ErrNoVoiceWebhook) {
 		status = http.StatusConflict
 	}
 	return ec.JSON(status, controlError{Error: err.Error()})

@@ -1,6 +1,7 @@
 // Package sim is the test double of the outside world: a simulated carrier
-// speaking a subset of Twilio's Messaging REST API, simulated handsets, and
-// a simulated payment gateway. Everything is real HTTP on an Echo server and
+// speaking a subset of Twilio's Messaging and Calls REST APIs, simulated
+// handsets that answer calls and run the platform's TwiML, and a simulated
+// payment gateway. Everything is real HTTP on an Echo server and
 // in-memory state, so it runs inside tests and inside the dev server without
 // Redis or accounts.
 //
@@ -23,6 +24,45 @@
 // Twilio's parameters, X-Twilio-Signature and I-Twilio-Idempotency-Token;
 // <Message> verbs in a 2xx TwiML answer are sent back to the handset.
 //
+// # Twilio Calls subset and the call engine
+//
+//	POST /2010-04-01/Accounts/{AccountSid}/Calls.json        create (To, From, Url | Twiml, Method, FallbackUrl,
+//	                                                         StatusCallback, StatusCallbackEvent, StatusCallbackMethod,
+//	                                                         MachineDetection, AsyncAmd, AsyncAmdStatusCallback, Timeout, TimeLimit)
+//	GET  /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json  fetch
+//	POST /2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json  update (Status=canceled|completed, Url + Method, Twiml, StatusCallback)
+//	GET  /2010-04-01/Accounts/{AccountSid}/Calls.json        list (To, From, Status, StartTime[<>], EndTime[<>], PageSize, Page, PageToken)
+//
+// Creates fail like Twilio's: 21201 To missing, 21213 From missing, 21211 To
+// not E.164, 21217 To of impossible length, 21210 From not a platform
+// number, 21205 Url missing or not an absolute http(s) URL, 21609 bad
+// StatusCallback, 21626 bad StatusCallbackEvent. Redirecting a call that is
+// not in progress fails with 21220.
+//
+// Each call runs on its own goroutine. It is initiated, then the callee
+// decides: first the device hook (SetCallee: busy, no-answer or failed
+// without any TwiML), then the handset script of the To number (a person
+// answering on the first ring when none is set). A ring is 6 simulated
+// seconds; an answer after more rings than Timeout allows is no-answer;
+// failed never rings. On answer the carrier requests Url (signed like Twilio,
+// with CallSid, AccountSid, From, To, CallStatus, Direction, ApiVersion and
+// AnsweredBy under MachineDetection: human, machine_start or
+// machine_end_beep) and runs the TwiML: <Say>, <Play>, <Pause>, <Gather>
+// (dtmf and speech, numDigits, timeout, finishOnKey, action, method,
+// actionOnEmptyResult; nested Say/Play/Pause), <Redirect>, <Hangup> and
+// <Reject> (an inbound call whose first verb is <Reject> is never answered
+// and ends busy or no-answer). Relative URLs resolve against the current
+// document. Other Twilio verbs are recorded as skipped. A failed request
+// (11205, 11200) or a document that is not TwiML (12100, 12200) goes to
+// FallbackUrl when set, else the caller hears ApplicationErrorText and the
+// call completes. Config.VoiceMaxDocuments (50) and TimeLimit (4 h) bound
+// every call. Status callbacks are posted in order with CallStatus,
+// SequenceNumber, Timestamp, CallbackSource=call-progress-events, and
+// CallDuration on the final one. Time is simulated: every ring and every
+// second of <Pause>, <Gather> timeout or caller delay takes one
+// Config.VoiceTick (5ms) of real time, and call times are the carrier clock
+// at creation plus simulated seconds.
+//
 // # Payment gateway protocol (Gateway), base URL <sim>/pay
 //
 //	POST /pay/v1/charges                    Authorization: Bearer <GatewayAPIKey>, Idempotency-Key
@@ -39,6 +79,24 @@
 //	                                               -> {"message_sid","webhook_status","webhook_body","deliveries","replies"}
 //	GET    /sim/v1/phones/{number}/messages        messages sent to the handset, oldest first; ?since=<sid>
 //	GET    /sim/v1/messages                        every outbound message with status history and callbacks
+//
+// Voice calls (a script's steps are taken one per <Gather>, from the first
+// for each call; missing steps are silence):
+//
+//	GET    /sim/v1/phones/{number}/voice           the handset's voice script
+//	POST   /sim/v1/phones/{number}/voice           {"answer":"human|voicemail|busy|no-answer|failed","rings":2,
+//	                                               "answered_by":"","steps":[{"digits":"1","delay_s":1},{"speech":"yes"},
+//	                                               {"digits":"","note":"say nothing"},{"hangup":true}]}
+//	POST   /sim/v1/phones/{number}/call[?wait=10s] {"to":"<platform number>","from_withheld":false,"steps":[…]}
+//	                                               an inbound call to Config.VoiceWebhookURL -> the Call
+//	GET    /sim/v1/phones/{number}/calls           calls the handset received or placed, oldest first
+//	GET    /sim/v1/calls                           every call
+//	GET    /sim/v1/calls/{sid}[?wait=10s]          one call; wait (at most 60s) blocks until it ended
+//
+// A Call carries its final status and a transcript of entries {t, kind,
+// text, language, voice, url, loop, code, detail}, kind one of say, play,
+// pause, gather, digits, speech, timeout, redirect, hangup, status, error,
+// skipped; t is the simulated second since the call was placed.
 //
 // Faults (each applies to the next "count" events, default 1):
 //
