@@ -44,6 +44,8 @@ type Options struct {
 	TaskConfig *workflows.TaskConfig
 	// HoldPause replaces the pause between checks while a caller holds.
 	HoldPause time.Duration
+	// VoiceTick is the simulated carrier's real time per simulated second.
+	VoiceTick time.Duration
 }
 
 // App is the assembled service: HTTP server, asynq worker and, in sim mode,
@@ -230,6 +232,11 @@ func (a *App) assemble() {
 		simCfg.AccountSID, simCfg.AuthToken = a.cfg.AccountSID, a.cfg.AuthToken
 		simCfg.PlatformNumbers = []string{a.cfg.SMSFrom}
 		simCfg.SMSWebhookURL = a.cfg.PublicURL + "/twilio/sms"
+		simCfg.VoiceWebhookURL = a.cfg.PublicURL + "/twilio/voice"
+		simCfg.VoiceStatusCallbackURL = a.cfg.PublicURL + "/twilio/voice/status"
+		if a.opts.VoiceTick > 0 {
+			simCfg.VoiceTick = a.opts.VoiceTick
+		}
 		simCfg.GatewayAPIKey = a.cfg.PaymentKey
 		simCfg.Logger = a.log.With("component", "sim")
 		se := echo.New()

@@ -52,7 +52,10 @@ type harness struct {
 	hc  *http.Client
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessWith(t, nil) }
+
+// newHarnessWith lets a test change the settings first.
+func newHarnessWith(t *testing.T, edit func(*workflows.Settings)) *harness {
 	t.Helper()
 	redistest.Client(t, redistest.DBEndToEnd) // flushes the database
 	cfg, err := LoadConfig(func(k string) string {
@@ -71,8 +74,13 @@ func newHarness(t *testing.T) *harness {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	app, err := NewApp(cfg, Options{Settings: testSettings(t), MeterPoll: 100 * time.Millisecond,
-		RetryDelay: func(int) time.Duration { return 200 * time.Millisecond }}, log)
+	set := testSettings(t)
+	if edit != nil {
+		edit(set)
+	}
+	app, err := NewApp(cfg, Options{Settings: set, MeterPoll: 100 * time.Millisecond,
+		RetryDelay: func(int) time.Duration { return 200 * time.Millisecond },
+		VoiceTick:  100 * time.Millisecond}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,11 +134,21 @@ func (h *harness) admin(method, path string, in, out any) int {
 // returns the card token.
 func (h *harness) driver(phone, lang, kind string, balance int64) string {
 	h.t.Helper()
+	return h.driverWith(phone, lang, kind, balance, nil)
+}
+
+// driverWith registers a driver with extra user fields (channel, pin).
+func (h *harness) driverWith(phone, lang, kind string, balance int64, extra map[string]any) string {
+	h.t.Helper()
 	var card sim.Card
 	if s := h.simctl("POST", "/cards", map[string]any{"kind": kind, "last4": "4242", "balance_minor": balance}, &card); s != 201 {
 		h.t.Fatalf("create card: %d", s)
 	}
-	if s := h.admin("POST", "/users", map[string]any{"phone": phone, "language": lang, "card_token": card.Token, "card_last4": "4242", "card_kind": kind}, nil); s != 201 {
+	user := map[string]any{"phone": phone, "language": lang, "card_token": card.Token, "card_last4": "4242", "card_kind": kind}
+	for k, v := range extra {
+		user[k] = v
+	}
+	if s := h.admin("POST", "/users", user, nil); s != 201 {
 		h.t.Fatalf("register user: %d", s)
 	}
 	return card.Token
