@@ -110,8 +110,10 @@ func parseAmount(s string) (int64, error) {
 func money(minor int64) string { return fmt.Sprintf("%d.%02d", minor/100, minor%100) }
 
 func cmdUserAdd(ctx context.Context, c *cli, args []string) error {
-	var phone, lang, kind, last4, balance string
+	var phone, lang, kind, last4, balance, channel, pin string
 	if _, err := flags("user add", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&channel, "channel", "sms", "")
+		fs.StringVar(&pin, "pin", "", "")
 		fs.StringVar(&phone, "phone", "", "")
 		fs.StringVar(&lang, "lang", "en", "")
 		fs.StringVar(&kind, "card", "credit", "")
@@ -132,11 +134,11 @@ func cmdUserAdd(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("create card at the simulated gateway: %w", err)
 	}
 	var u user
-	if err := c.api.admin(ctx, "POST", "/users", map[string]any{"phone": phone, "language": lang, "card_token": cd.Token, "card_last4": cd.Last4, "card_kind": cd.Kind}, &u); err != nil {
+	if err := c.api.admin(ctx, "POST", "/users", map[string]any{"phone": phone, "language": lang, "card_token": cd.Token, "card_last4": cd.Last4, "card_kind": cd.Kind, "channel": channel, "pin": pin}, &u); err != nil {
 		return fmt.Errorf("register user: %w", err)
 	}
 	return c.print(map[string]any{"user": u, "card": cd}, func() {
-		c.printf("registered user %s  phone %s  language %s\n", u.ID, u.Phone, u.Language)
+		c.printf("registered user %s  phone %s  language %s  reached by %s\n", u.ID, u.Phone, u.Language, channel)
 		c.printf("  card %s ending %s (token %s, balance %s)\n", cd.Kind, cd.Last4, cd.Token, money(cd.BalanceMinor))
 	})
 }
@@ -226,11 +228,14 @@ type meterSnapshot struct {
 	} `json:"events"`
 }
 
+// displayLoc is the time zone of printed times.
+var displayLoc = time.Local
+
 func clock(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.Local().Format("15:04:05")
+	return t.In(displayLoc).Format("15:04:05")
 }
 
 func cmdMeterShow(ctx context.Context, c *cli, args []string) error {

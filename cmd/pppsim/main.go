@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 )
 
 // env reads a setting with a default.
@@ -31,6 +32,7 @@ Global flags (or environment):
   --sim URL          simulator base URL (PPP_SIM_URL, default http://127.0.0.1:8081)
   --admin-token T    admin API token (PPP_ADMIN_TOKEN, default dev-admin-token)
   --json             print JSON instead of text
+  --tz ZONE          time zone of printed times (PPP_TZ, default Asia/Hong_Kong, as the shipped settings)
 
 Commands:
   demo                         run a whole option-1 renewal and print every step
@@ -40,6 +42,11 @@ Commands:
   meter show M                 bays, paid-until, commands and the meter's event log
   meter list
   tap --meter M --bay B (--phone P | --card TOKEN) [--minutes 30 | --for 90s] [--amount 10.00]
+  user add ... [--channel sms|voice] [--pin 2468]   voice drivers are called; the PIN guards voice confirmation
+  phone voice P --answer human|voicemail|busy|no-answer|failed [--rings 2] [--press 1,1]
+                               how the phone answers the platform's calls (keys pressed at each menu)
+  call --from P [--press 1,1] [--withheld]      call the platform from a phone and print the call
+  calls P                      the calls of a phone with what was said and pressed
   sms send --from P [--to N] [--twice] TEXT     a text from a phone to the platform
   sms inbox P [--wait 30s] [--follow]           what a phone received
   phone set P --behaviour ok|unreachable|landline|filtered
@@ -75,9 +82,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	simURL := g.String("sim", env("PPP_SIM_URL", "http://127.0.0.1:8081"), "")
 	token := g.String("admin-token", env("PPP_ADMIN_TOKEN", "dev-admin-token"), "")
 	asJSON := g.Bool("json", false, "")
+	tz := g.String("tz", env("PPP_TZ", "Asia/Hong_Kong"), "")
 	if err := g.Parse(args); err != nil {
 		return fmt.Errorf("%v\n\n%s", err, usage)
 	}
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		return fmt.Errorf("--tz %q: %v", *tz, err)
+	}
+	displayLoc = loc
 	c := &cli{api: newAPI(*server, *simURL, *token), json: *asJSON, out: out}
 	rest := g.Args()
 	if len(rest) == 0 || rest[0] == "help" || rest[0] == "-h" || rest[0] == "--help" {
@@ -109,6 +122,7 @@ func init() {
 		"card show": cmdCardShow, "card set": cmdCardSet, "charges": cmdCharges,
 		"history": cmdHistory, "conversations": cmdConversations, "blacklist": cmdBlacklist,
 		"alerts": cmdAlerts, "fault": cmdFault,
+		"phone voice": cmdPhoneVoice, "call": cmdCall, "calls": cmdCalls,
 	}
 }
 
