@@ -93,8 +93,13 @@ func (v *callEnv) noticeCall(meter, bay string) (conv, send string) {
 	if _, err := v.runner.Apply(ctx, id, workflows.Input{Kind: workflows.InputTimer, Timer: &workflows.TimerInput{Kind: workflows.TimerNotice, ID: tm.ID}}); err != nil {
 		v.t.Fatal(err)
 	}
-	e := v.queue.Effects[len(v.queue.Effects)-1]
-	if e.Send == nil {
+	var e workflows.Effect
+	for _, x := range v.queue.Effects {
+		if x.Send != nil {
+			e = x
+		}
+	}
+	if e.Send == nil || e.Send.Channel != workflows.ChannelVoice {
 		v.t.Fatalf("the notice did not ask for a send: %+v", e)
 	}
 	// What the caller records when it places the call.

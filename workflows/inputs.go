@@ -32,6 +32,12 @@ type Input struct {
 
 // Facts carries registry knowledge into the pure engine.
 type Facts struct {
+	// Known is set when the host looked the facts up (not for every input).
+	Known bool `json:"known,omitempty"`
+	// HasApp is true when the driver has a registered app device.
+	HasApp bool `json:"has_app,omitempty"`
+	// SMSOptedOut is true when the driver sent STOP.
+	SMSOptedOut      bool   `json:"sms_opted_out,omitempty"`
 	CardBlacklisted  string `json:"card_blacklisted,omitempty"`  // reason, empty if not blacklisted
 	PhoneBlacklisted string `json:"phone_blacklisted,omitempty"` // reason, empty if not blacklisted
 }

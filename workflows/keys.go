@@ -14,6 +14,7 @@ package workflows
 //	ppp:blacklist:card         hash  card token -> reason
 //	ppp:optout:sms             set   phones that sent STOP
 //	ppp:alerts                 list  operator alerts (JSON), newest first, capped
+//	ppp:push:dev:{user}        hash  the user's app devices (written by package push; counted here)
 //	ppp:alert:seen:{id}        string marks an alert effect as raised (7 days)
 //
 // Keys of other packages: sms ("ppp:sms:"), devicelink ("ppp:dl:"), asynq ("asynq:").
@@ -32,3 +33,7 @@ func keyBay(meter, bay string) string  { return "ppp:bay:" + meter + ":" + bay }
 func keyUser(id string) string         { return "ppp:user:" + id }
 func keyUserPhone(phone string) string { return "ppp:user:phone:" + phone }
 func keyUserCard(token string) string  { return "ppp:user:card:" + token }
+
+// keyPushDevices is owned by the push package (a user's app devices); the
+// registry only counts them.
+func keyPushDevices(userID string) string { return "ppp:push:dev:" + userID }

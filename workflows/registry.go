@@ -19,9 +19,18 @@ type User struct {
 	CardToken string   `json:"card_token"`
 	CardLast4 string   `json:"card_last4"`
 	CardKind  CardKind `json:"card_kind"`
-	// Channel is how the driver wants to be reached: "sms" (default) or
-	// "voice" (a phone call with a keypad menu).
+	// Channel is how the driver wants to be reached first: "sms", "voice"
+	// (a phone call with a keypad menu) or "push"; empty follows the
+	// operator's order.
 	Channel string `json:"channel,omitempty"`
+	// Channels is the driver's full preferred order, within what the
+	// operator allows; it wins over Channel.
+	Channels []string `json:"channels,omitempty"`
+	// LeadTime is the driver's reminder lead time (within the operator's
+	// range); zero uses the operator's.
+	LeadTime time.Duration `json:"lead_time,omitempty"`
+	// CallsInQuietHours lets calls reach the driver during quiet hours.
+	CallsInQuietHours bool `json:"calls_in_quiet_hours,omitempty"`
 	// PINHash is the bcrypt hash of the driver's voice PIN, if any.
 	PINHash   string    `json:"pin_hash,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -130,12 +139,15 @@ func blacklistKey(kind string) (string, error) {
 	return "", fmt.Errorf("blacklist kind %q: must be phone or card", kind)
 }
 
-// Facts returns the blacklist reasons that apply to a phone and card.
-func (r *Registry) Facts(ctx context.Context, phone, card string) (Facts, error) {
-	var f Facts
+// Facts returns what the registry knows about a driver right now:
+// blacklist reasons, whether they have the app, and SMS opt-out.
+func (r *Registry) Facts(ctx context.Context, userID, phone, card string) (Facts, error) {
+	f := Facts{Known: true}
 	vals, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.HGet(ctx, keyBlacklistPhone, phone)
 		p.HGet(ctx, keyBlacklistCard, card)
+		p.HLen(ctx, keyPushDevices(userID))
+		p.SIsMember(ctx, keyOptOutSMS, phone)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -143,6 +155,9 @@ func (r *Registry) Facts(ctx context.Context, phone, card string) (Facts, error)
 	}
 	f.PhoneBlacklisted, _ = vals[0].(*redis.StringCmd).Result()
 	f.CardBlacklisted, _ = vals[1].(*redis.StringCmd).Result()
+	n, _ := vals[2].(*redis.IntCmd).Result()
+	f.HasApp = n > 0
+	f.SMSOptedOut, _ = vals[3].(*redis.BoolCmd).Result()
 	return f, nil
 }
 

@@ -45,10 +45,8 @@ func (r *Runner) ApplyInline(ctx context.Context, id string, in Input) (State, [
 		if err != nil {
 			return State{}, nil, err
 		}
-		if in.Kind == InputReply {
-			if in.Facts, err = r.Registry.Facts(ctx, st.Phone, st.CardToken); err != nil {
-				return State{}, nil, err
-			}
+		if in.Facts, err = r.Registry.Facts(ctx, st.UserID, st.Phone, st.CardToken); err != nil {
+			return State{}, nil, err
 		}
 		next, effects := Step(r.Settings, st, in, r.Now())
 		if next.Version == st.Version {
@@ -164,7 +162,7 @@ func (r *Runner) RecordPayment(ctx context.Context, p PaymentInput) (string, err
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return "", err
 	}
-	facts, err := r.Registry.Facts(ctx, u.Phone, u.CardToken)
+	facts, err := r.Registry.Facts(ctx, u.ID, u.Phone, u.CardToken)
 	if err != nil {
 		return "", err
 	}
@@ -278,7 +276,7 @@ func DescribeEffect(e Effect, loc *time.Location) string {
 	case e.Send != nil:
 		ch := e.Send.Channel
 		if e.Send.Inline {
-			ch += " (in call)"
+			ch += " (inline)"
 		}
 		return fmt.Sprintf("send %s %s: %s", ch, e.Send.Template, e.Send.Body)
 	case e.Timer != nil:

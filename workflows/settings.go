@@ -57,6 +57,13 @@ type Settings struct {
 	// Templates holds every message in every offered language, by language tag
 	// and then by message name (see TemplateNames).
 	Templates map[string]map[string]string `yaml:"templates"`
+	// Escalation is the order of channels for the expiry notice and the
+	// grace alert, each tried after a delay without an answer.
+	Escalation []EscalationStep `yaml:"escalation"`
+	// QuietHours are when calls are not placed (unless the driver opted in).
+	QuietHours QuietHours `yaml:"quiet_hours"`
+	// LeadTimeRange bounds the lead time drivers may choose for themselves.
+	LeadTimeRange LeadTimeRange `yaml:"lead_time_range"`
 	// Voice configures calls.
 	Voice VoiceSettings `yaml:"voice"`
 	// VoiceTemplates holds every spoken prompt in every language (see
@@ -192,6 +199,7 @@ func (s *Settings) validate() error {
 		}
 	}
 	s.validateVoice(bad)
+	s.validateEscalation(bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("%w:\n  - %s", ErrSettings, strings.Join(problems, "\n  - "))
 	}

@@ -63,8 +63,22 @@ type State struct {
 	CardToken string   `json:"card_token"`
 	CardLast4 string   `json:"card_last4"`
 	CardKind  CardKind `json:"card_kind"`
-	// Channel is the driver's preferred channel: "sms" or "voice".
-	Channel string `json:"channel,omitempty"`
+	// Channels is the escalation order for this driver; Esc is the index of
+	// the channel the current prompt was last sent on.
+	Channels []string `json:"channels,omitempty"`
+	Esc      int      `json:"esc"`
+	// Prompt is the template of the current prompt (notice or grace_alert),
+	// resent on each escalation step.
+	Prompt string `json:"prompt,omitempty"`
+	// AnsweredOn is the channel of the driver's last answer.
+	AnsweredOn string `json:"answered_on,omitempty"`
+	// HasApp and SMSOptedOut are the latest known facts about the driver.
+	HasApp      bool `json:"has_app,omitempty"`
+	SMSOptedOut bool `json:"sms_opted_out,omitempty"`
+	// LeadTime is this driver's reminder lead time.
+	LeadTime time.Duration `json:"lead_time"`
+	// CallsInQuietHours lets calls reach the driver during quiet hours.
+	CallsInQuietHours bool `json:"calls_in_quiet_hours,omitempty"`
 
 	MeterID  string `json:"meter_id"`
 	Bay      string `json:"bay"`
@@ -76,11 +90,11 @@ type State struct {
 	StayStart time.Time `json:"stay_start"`
 	PaidUntil time.Time `json:"paid_until"`
 
-	Quote    *Quote    `json:"quote,omitempty"`
-	Attempts int       `json:"attempts"` // charge attempts so far (each has its own key)
+	Quote    *Quote `json:"quote,omitempty"`
+	Attempts int    `json:"attempts"` // charge attempts so far (each has its own key)
 	// LastCharge is the outcome of the latest charge attempt.
 	LastCharge ChargeOutcome `json:"last_charge,omitempty"`
-	Renewals []Renewal `json:"renewals,omitempty"`
+	Renewals   []Renewal     `json:"renewals,omitempty"`
 
 	// Timers holds the armed timer of each kind; a fired timer whose id is not
 	// here any more is stale and does nothing.
@@ -131,6 +145,7 @@ const (
 	TimerGraceAlert TimerKind = "grace_alert" // option 2's alert
 	TimerGraceEnd   TimerKind = "grace_end"   // the stay is over
 	TimerMeterAck   TimerKind = "meter_ack"   // give up waiting for the meter
+	TimerEscalate   TimerKind = "escalate"    // no answer: try the next channel
 )
 
 // Timer is an armed timer.
@@ -143,6 +158,7 @@ type Timer struct {
 func (s State) clone() State {
 	c := s
 	c.Payments = append([]string(nil), s.Payments...)
+	c.Channels = append([]string(nil), s.Channels...)
 	c.Renewals = append([]Renewal(nil), s.Renewals...)
 	if s.Quote != nil {
 		q := *s.Quote

@@ -12,8 +12,15 @@ import (
 // state equal in version to the argument means the input changed nothing.
 func Step(set *Settings, st State, in Input, now time.Time) (State, []Effect) {
 	s := &stepper{set: set, st: st.clone(), now: now}
-	if in.Kind == InputReply && in.Reply != nil && in.Reply.Channel == ChannelVoice {
-		s.inline = true
+	if in.Kind == InputReply && in.Reply != nil {
+		switch in.Reply.Channel {
+		case ChannelVoice, ChannelApp:
+			s.inline, s.replyChannel = true, in.Reply.Channel
+		}
+	}
+	if in.Facts.Known {
+		// Not a change by itself: saved with the next real change.
+		s.st.HasApp, s.st.SMSOptedOut = in.Facts.HasApp, in.Facts.SMSOptedOut
 	}
 	if st.Phase.Terminal() {
 		return st, nil
@@ -51,7 +58,9 @@ func Open(set *Settings, u User, p PaymentInput, facts Facts, now time.Time) (St
 	st := State{
 		ID: ConversationID(p.MeterID, p.TxnID), Version: 1, Phase: PhaseParked,
 		UserID: u.ID, Phone: u.Phone, Language: set.Language(u.Language),
-		CardToken: u.CardToken, CardLast4: u.CardLast4, CardKind: u.CardKind, Channel: u.Channel,
+		CardToken: u.CardToken, CardLast4: u.CardLast4, CardKind: u.CardKind,
+		Channels: set.channelOrder(preferred(u)), LeadTime: set.ClampLeadTime(u.LeadTime),
+		CallsInQuietHours: u.CallsInQuietHours, HasApp: facts.HasApp, SMSOptedOut: facts.SMSOptedOut,
 		MeterID: p.MeterID, Bay: p.Bay, Zone: p.Zone, Location: p.Location,
 		Payments: []string{p.TxnID}, StayStart: p.PaidAt, PaidUntil: p.PaidUntil,
 		Timers: map[TimerKind]Timer{}, CreatedAt: now, UpdatedAt: now,
@@ -66,6 +75,16 @@ func Open(set *Settings, u User, p PaymentInput, facts Facts, now time.Time) (St
 		s.armNotice()
 	}
 	return s.st, s.effects
+}
+
+func preferred(u User) []string {
+	if len(u.Channels) > 0 {
+		return u.Channels
+	}
+	if u.Channel != "" {
+		return []string{u.Channel}
+	}
+	return nil
 }
 
 // ConversationID is the id of the conversation opened by a meter transaction.
@@ -98,9 +117,10 @@ type stepper struct {
 	now     time.Time
 	effects []Effect
 	changed bool
-	// inline is set while answering a keypad reply: messages are spoken in
-	// the call instead of sent.
-	inline bool
+	// inline is set while answering a reply in a call or in the app:
+	// messages go back in the answer instead of being sent.
+	inline       bool
+	replyChannel string
 }
 
 // Channels.
@@ -108,10 +128,6 @@ const (
 	ChannelSMS   = "sms"
 	ChannelVoice = "voice"
 )
-
-// callPrompts are the messages that place a call for drivers who chose voice;
-// every other message to them is a text (receipts, endings).
-var callPrompts = map[string]bool{"notice": true, "grace_alert": true, "notice_debit": true, "notice_max_stay": true}
 
 func (s *stepper) nextID(kind string) string {
 	s.st.Seq++
@@ -132,19 +148,103 @@ func (s *stepper) setPhase(p Phase) {
 	}
 }
 
+// escalating are the prompts that move across channels until answered.
+var escalating = map[string]bool{"notice": true, "grace_alert": true}
+
+// prompts go out on the driver's channels in escalation order.
+var prompts = map[string]bool{"notice": true, "grace_alert": true, "notice_debit": true, "notice_max_stay": true}
+
 // send renders a template for the driver and emits it on the right
-// channel: spoken inline while answering a call, a call for voice drivers'
-// prompts, otherwise a text. prompt marks messages that ask the driver
-// something, so replies are routed here.
+// channel: back in the answer while replying in a call or the app; prompts
+// on the escalation's channels; everything else on the channel the driver
+// uses. prompt marks messages that ask the driver something, so replies
+// are routed here.
 func (s *stepper) send(template string, prompt bool) {
 	switch {
 	case s.inline:
-		s.sendOn(ChannelVoice, template, prompt, true)
-	case s.st.Channel == ChannelVoice && callPrompts[template]:
-		s.sendOn(ChannelVoice, template, prompt, false)
+		s.sendOn(s.replyChannel, template, prompt, true)
+	case prompts[template]:
+		s.promptOn(template)
 	default:
-		s.sendOn(ChannelSMS, template, prompt, false)
+		s.sendOn(s.asyncChannel(), template, prompt, false)
 	}
+}
+
+// promptOn starts a prompt's escalation on the first available channel.
+func (s *stepper) promptOn(template string) {
+	s.st.Prompt, s.st.Esc, s.st.AnsweredOn = template, -1, ""
+	s.disarm(TimerEscalate)
+	if !s.escalate() {
+		// The expiry notice is always sent: by text when nothing else can.
+		s.st.Esc = len(s.st.Channels)
+		s.sendOn(ChannelSMS, template, true, false)
+	}
+}
+
+// escalate sends the current prompt on the next available channel and arms
+// the step after it. It reports false when no channel is left.
+func (s *stepper) escalate() bool {
+	chans := s.st.Channels
+	if len(chans) == 0 {
+		chans = []string{ChannelSMS}
+	}
+	for i := s.st.Esc + 1; i < len(chans); i++ {
+		if !s.available(chans[i]) {
+			continue
+		}
+		s.st.Esc = i
+		s.sendOn(chans[i], s.st.Prompt, true, false)
+		if escalating[s.st.Prompt] && i+1 < len(chans) {
+			s.arm(TimerEscalate, s.now.Add(s.set.delayAt(i+1)))
+		}
+		return true
+	}
+	return false
+}
+
+// available reports whether a channel can reach the driver now.
+func (s *stepper) available(ch string) bool {
+	switch ch {
+	case ChannelPush:
+		return s.st.HasApp
+	case ChannelSMS:
+		return !s.st.SMSOptedOut
+	case ChannelVoice:
+		return s.st.CallsInQuietHours || !s.set.Quiet(s.now)
+	}
+	return false
+}
+
+// current is the channel the current prompt was last sent on.
+func (s *stepper) current() string {
+	if s.st.Esc >= 0 && s.st.Esc < len(s.st.Channels) {
+		return s.st.Channels[s.st.Esc]
+	}
+	return ChannelSMS
+}
+
+// asyncChannel carries messages that answer nothing in particular: the
+// channel the driver answered on, else the one the prompt reached them on.
+// Calls are never placed just to say something.
+func (s *stepper) asyncChannel() string {
+	switch s.st.AnsweredOn {
+	case ChannelSMS:
+		return ChannelSMS
+	case ChannelApp, ChannelPush:
+		if s.st.HasApp {
+			return ChannelPush
+		}
+		return ChannelSMS
+	case ChannelVoice:
+		if s.st.HasApp {
+			return ChannelPush
+		}
+		return ChannelSMS
+	}
+	if c := s.current(); c == ChannelPush && s.st.HasApp {
+		return ChannelPush
+	}
+	return ChannelSMS
 }
 
 func (s *stepper) sendOn(channel, template string, prompt, inline bool) {
@@ -200,8 +300,12 @@ func (s *stepper) refuse(template string) {
 // armNotice arms the expiry notice for the current paid-until and the end of
 // the grace period.
 func (s *stepper) armNotice() {
-	s.disarm(TimerGraceAlert, TimerMeterAck)
-	s.arm(TimerNotice, s.st.PaidUntil.Add(-s.set.LeadTime))
+	s.disarm(TimerGraceAlert, TimerMeterAck, TimerEscalate)
+	lead := s.st.LeadTime
+	if lead == 0 {
+		lead = s.set.LeadTime
+	}
+	s.arm(TimerNotice, s.st.PaidUntil.Add(-lead))
 	s.arm(TimerGraceEnd, s.st.GraceEnd(s.set))
 	s.setPhase(PhaseParked)
 }

@@ -29,12 +29,22 @@ func (s *stepper) meterAck(in Input) {
 		return // the driver was already told; the record is completed
 	}
 	if a.Applied {
-		s.send("confirmed", false)
+		s.confirmRenewal("confirmed")
 	} else {
-		s.send("confirmed_central", false)
+		s.confirmRenewal("confirmed_central")
 		s.alert("meter_rejected", "meter "+s.st.MeterID+" rejected renewal "+r.CommandID+": "+a.Reason)
 	}
 	s.armNotice()
+}
+
+// confirm sends the final confirmation on the driver's channel, plus the app
+// when the driver has it.
+func (s *stepper) confirmRenewal(template string) {
+	ch := s.asyncChannel()
+	s.sendOn(ch, template, false, false)
+	if s.st.HasApp && ch != ChannelPush {
+		s.sendOn(ChannelPush, template, false, false)
+	}
 }
 
 // meterTimeout confirms on the central record when the meter is silent.
@@ -45,7 +55,7 @@ func (s *stepper) meterTimeout() {
 	}
 	r := &s.st.Renewals[n-1]
 	r.MeterAck = "timeout"
-	s.send("confirmed_central", false)
+	s.confirmRenewal("confirmed_central")
 	s.alert("meter_unreachable", "meter "+s.st.MeterID+" did not acknowledge renewal "+r.CommandID+" of bay "+s.st.Bay)
 	s.armNotice()
 }

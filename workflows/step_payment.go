@@ -54,9 +54,16 @@ func (s *stepper) sendFailed(in Input) {
 	case f == nil:
 	case f.OptOut:
 		s.optOut()
+	case s.st.Phase == PhaseOffered && s.st.AnsweredOn == "" && f.Channel == s.current() && f.Template == s.st.Prompt:
+		// The prompt did not reach the driver (no app device, undelivered
+		// text, call not answered): the next channel at once.
+		s.disarm(TimerEscalate)
+		if !s.escalate() && f.Channel != ChannelSMS {
+			s.sendOn(ChannelSMS, f.Template, true, false)
+		}
 	case f.Channel == ChannelVoice && f.Template != "" && s.st.Phase.AwaitingDriver():
-		// The call was not answered by the driver (busy, no answer, voicemail,
-		// no keypad input): the same message goes out as a text.
-		s.sendOn(ChannelSMS, f.Template, true, false)
+		// A call that ended without an answer (voicemail, silence, PIN
+		// lockout): the same message goes on by text or app.
+		s.sendOn(s.asyncChannel(), f.Template, true, false)
 	}
 }

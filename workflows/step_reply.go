@@ -8,6 +8,17 @@ func (s *stepper) reply(in Input) {
 	if r == nil {
 		return
 	}
+	if s.st.AnsweredOn != r.Channel || s.st.Timers[TimerEscalate].ID != "" {
+		s.changed = true
+	}
+	s.st.AnsweredOn = r.Channel
+	if _, ok := s.st.Timers[TimerEscalate]; ok {
+		// Any answer stops the escalation and closes the prompt in the app.
+		s.disarm(TimerEscalate)
+		if s.st.HasApp && r.Channel != ChannelApp && r.Channel != ChannelPush && contains(s.st.Channels[:max(0, min(s.st.Esc+1, len(s.st.Channels)))], ChannelPush) {
+			s.emit(Effect{ID: s.nextID("dismiss"), Kind: EffectSend, Send: &Send{Channel: ChannelPush, To: s.st.Phone, Language: s.st.Language, Template: "dismiss", ValidUntil: s.now.Add(s.set.LeadTime)}})
+		}
+	}
 	if in.Facts.PhoneBlacklisted != "" {
 		s.refuse("blacklisted_phone")
 		return
@@ -37,7 +48,7 @@ func (s *stepper) menuAnswer(a Answer, f Facts) {
 		s.scheduleAlert()
 	case AnswerThree:
 		s.send("app_link", true)
-		if s.inline {
+		if s.replyChannel == ChannelVoice {
 			// The call says a link was texted: text it.
 			s.sendOn(ChannelSMS, "app_link", true, false)
 		}

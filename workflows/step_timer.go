@@ -21,6 +21,10 @@ func (s *stepper) timer(in Input) {
 		s.graceEnd()
 	case TimerMeterAck:
 		s.meterTimeout()
+	case TimerEscalate:
+		if s.st.Phase == PhaseOffered && s.st.AnsweredOn == "" {
+			s.escalate()
+		}
 	}
 }
 
@@ -31,8 +35,8 @@ func (s *stepper) notice() {
 	}
 	switch {
 	case s.st.CardKind == CardDebit:
-		s.send("notice_debit", true)
 		s.setPhase(PhaseAppLink)
+		s.send("notice_debit", true)
 	case !s.canExtend():
 		s.send("notice_max_stay", false)
 	default:
@@ -43,8 +47,8 @@ func (s *stepper) notice() {
 // offer sends a message carrying the 1/2/3 menu and waits for the answer.
 func (s *stepper) offer(template string) {
 	s.st.Quote = nil
-	s.send(template, true)
 	s.setPhase(PhaseOffered)
+	s.send(template, true)
 }
 
 // graceEnd closes a stay that was not renewed.

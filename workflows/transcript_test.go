@@ -28,6 +28,7 @@ type scenario struct {
 	zone  string
 	paid  time.Duration // minutes paid at the meter
 	steps []scenarioStep
+	start time.Time // default t0
 }
 
 var t0 = time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC) // 12:00 in Hong Kong
@@ -143,6 +144,26 @@ var scenarios = []scenario{
 	{name: "voice_unanswered_falls_back_to_sms", user: withLang(withVoice(driver), "zh-CN"), paid: 30 * time.Minute, steps: []scenarioStep{
 		fire(TimerNotice), {after: 30 * time.Second, what: "callfail", arg: "no-answer"}, reply(time.Minute, AnswerOne),
 	}},
+	{name: "escalation_push_sms_voice_answered_by_keypad", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		{what: "open_facts", facts: Facts{Known: true, HasApp: true}}, fire(TimerNotice), fire(TimerEscalate), fire(TimerEscalate),
+		vreply(20*time.Second, AnswerOne), vreply(10*time.Second, AnswerOne), charge(time.Second, ChargeSucceeded), ack(time.Second, true),
+	}},
+	{name: "escalation_stopped_by_sms_answer", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		{what: "open_facts", facts: Facts{Known: true, HasApp: true}}, fire(TimerNotice), fire(TimerEscalate),
+		reply(30*time.Second, AnswerOne), fire(TimerEscalate), reply(5*time.Second, AnswerTwo),
+	}},
+	{name: "escalation_push_without_device_moves_on_at_once", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		{what: "open_facts", facts: Facts{Known: true, HasApp: true}}, fire(TimerNotice), {after: 2 * time.Second, what: "sendfail", arg: ChannelPush},
+		{after: 10 * time.Second, what: "sendfail", arg: ChannelSMS}, {after: 20 * time.Second, what: "callfail", arg: "busy"},
+	}},
+	{name: "quiet_hours_skip_the_call", user: driver, paid: 30 * time.Minute, start: time.Date(2026, 11, 21, 14, 50, 0, 0, time.UTC), steps: []scenarioStep{
+		fire(TimerNotice), fire(TimerEscalate), fire(TimerGraceEnd),
+	}},
+	{name: "app_answer_inline_and_push_confirmation", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		{what: "open_facts", facts: Facts{Known: true, HasApp: true}}, fire(TimerNotice),
+		{after: 20 * time.Second, what: "areply", arg: "1"}, {after: 5 * time.Second, what: "areply", arg: "yes"},
+		charge(time.Second, ChargeSucceeded), ack(time.Second, true),
+	}},
 	{name: "reply_while_charging_and_after", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
 		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne),
 		charge(time.Second, ChargeSucceeded), reply(time.Second, AnswerOne), ack(time.Second, true), reply(time.Second, AnswerOne),
@@ -155,6 +176,9 @@ func runScenario(t *testing.T, set *Settings, sc scenario) string {
 	t.Helper()
 	var b strings.Builder
 	now := t0
+	if !sc.start.IsZero() {
+		now = sc.start
+	}
 	loc := set.Location()
 	p := PaymentInput{TxnID: "T1", MeterID: "MTR-0001", Bay: "12", Zone: sc.zone, Location: "Queen's Road Central", CardToken: sc.user.CardToken, PaidAt: now, PaidUntil: now.Add(sc.paid)}
 	var st State
@@ -204,13 +228,19 @@ func runScenario(t *testing.T, set *Settings, sc scenario) string {
 				now = tm.At
 			}
 			in = Input{Kind: InputTimer, Timer: &TimerInput{Kind: TimerKind(s.arg), ID: tm.ID}}
-		case "reply", "vreply":
+		case "reply", "vreply", "areply":
 			now = now.Add(s.after)
-			ch := ChannelSMS
-			if s.what == "vreply" {
-				ch = ChannelVoice
-			}
+			ch := map[string]string{"reply": ChannelSMS, "vreply": ChannelVoice, "areply": ChannelApp}[s.what]
 			in = Input{Kind: InputReply, Reply: &ReplyInput{Answer: Answer(s.arg), Channel: ch}, Facts: s.facts}
+		case "sendfail":
+			now = now.Add(s.after)
+			var last Effect
+			for _, e := range effects {
+				if e.Send != nil {
+					last = e
+				}
+			}
+			in = Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: last.ID, Channel: s.arg, Template: last.Send.Template, Reason: "undelivered"}}
 		case "callfail":
 			now = now.Add(s.after)
 			var last Effect

@@ -8,10 +8,12 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
@@ -82,18 +84,27 @@ type userRequest struct {
 	Channel string `json:"channel"`
 	// PIN (4-6 digits) protects voice confirmation; it is stored hashed.
 	PIN string `json:"pin"`
+	// Channels is the preferred channel order (push, sms, voice).
+	Channels []string `json:"channels"`
+	// LeadTime is the preferred reminder lead time, e.g. "15m", within the
+	// operator's range.
+	LeadTime string `json:"lead_time"`
+	// CallsInQuietHours lets calls reach the driver during quiet hours.
+	CallsInQuietHours bool `json:"calls_in_quiet_hours"`
 }
 
 // userView is a user as the API shows it: the card token masked.
 type userView struct {
-	ID        string `json:"id"`
-	Phone     string `json:"phone"`
-	Language  string `json:"language"`
-	CardToken string `json:"card_token"`
-	CardLast4 string `json:"card_last4"`
-	CardKind  string `json:"card_kind"`
-	Channel   string `json:"channel"`
-	HasPIN    bool   `json:"has_pin"`
+	ID        string   `json:"id"`
+	Phone     string   `json:"phone"`
+	Language  string   `json:"language"`
+	CardToken string   `json:"card_token"`
+	CardLast4 string   `json:"card_last4"`
+	CardKind  string   `json:"card_kind"`
+	Channel   string   `json:"channel"`
+	Channels  []string `json:"channels,omitempty"`
+	LeadTime  string   `json:"lead_time,omitempty"`
+	HasPIN    bool     `json:"has_pin"`
 }
 
 func view(u workflows.User) userView {
@@ -101,7 +112,11 @@ func view(u workflows.User) userView {
 	if ch == "" {
 		ch = workflows.ChannelSMS
 	}
-	return userView{ID: u.ID, Phone: u.Phone, Language: u.Language, CardToken: workflows.MaskToken(u.CardToken), CardLast4: u.CardLast4, CardKind: string(u.CardKind), Channel: ch, HasPIN: u.PINHash != ""}
+	v := userView{ID: u.ID, Phone: u.Phone, Language: u.Language, CardToken: workflows.MaskToken(u.CardToken), CardLast4: u.CardLast4, CardKind: string(u.CardKind), Channel: ch, Channels: u.Channels, HasPIN: u.PINHash != ""}
+	if u.LeadTime > 0 {
+		v.LeadTime = u.LeadTime.String()
+	}
+	return v
 }
 
 func (a *API) putUser(c echo.Context) error {
@@ -124,8 +139,19 @@ func (a *API) putUser(c echo.Context) error {
 	if r.Language != "" && lang != r.Language {
 		return fail(c, http.StatusBadRequest, "bad_language", "language must be one of "+strings.Join(a.Runner.Settings.Languages(), ", "))
 	}
-	if r.Channel != "" && r.Channel != workflows.ChannelSMS && r.Channel != workflows.ChannelVoice {
-		return fail(c, http.StatusBadRequest, "bad_channel", "channel must be sms or voice")
+	for _, ch := range append([]string{r.Channel}, r.Channels...) {
+		if ch != "" && ch != workflows.ChannelSMS && ch != workflows.ChannelVoice && ch != workflows.ChannelPush {
+			return fail(c, http.StatusBadRequest, "bad_channel", "channels are push, sms or voice")
+		}
+	}
+	var lead time.Duration
+	if r.LeadTime != "" {
+		d, err := time.ParseDuration(r.LeadTime)
+		rng := a.Runner.Settings.LeadTimeRange
+		if err != nil || d < rng.Min || d > rng.Max {
+			return fail(c, http.StatusBadRequest, "bad_lead_time", fmt.Sprintf("lead_time must be between %s and %s", rng.Min, rng.Max))
+		}
+		lead = d
 	}
 	pinHash := ""
 	if r.PIN != "" {
@@ -145,7 +171,8 @@ func (a *API) putUser(c echo.Context) error {
 			r.ID = "u-" + randomHex(6)
 		}
 	}
-	u := workflows.User{ID: r.ID, Phone: phone, Language: lang, CardToken: r.CardToken, CardLast4: r.CardLast4, CardKind: kind, Channel: r.Channel, PINHash: pinHash}
+	u := workflows.User{ID: r.ID, Phone: phone, Language: lang, CardToken: r.CardToken, CardLast4: r.CardLast4, CardKind: kind, Channel: r.Channel, PINHash: pinHash,
+		Channels: r.Channels, LeadTime: lead, CallsInQuietHours: r.CallsInQuietHours}
 	if err := a.Runner.Registry.PutUser(c.Request().Context(), u); errors.Is(err, workflows.ErrExists) {
 		return fail(c, http.StatusConflict, "exists", err.Error())
 	} else if err != nil {
