@@ -26,11 +26,12 @@ func testSettings(t *testing.T) *workflows.Settings {
 	t.Helper()
 	y := string(workflows.DefaultSettingsYAML())
 	for old, repl := range map[string]string{
-		"lead_time: 10m":         "lead_time: 5s",
-		"grace_period: 10m":      "grace_period: 12s",
-		"grace_alert_before: 3m": "grace_alert_before: 8s",
-		"meter_ack_timeout: 2m":  "meter_ack_timeout: 4s",
-		"zones:\n":               "zones:\n  short:\n    maximum_stay: 40s\n",
+		"lead_time: 10m":                       "lead_time: 5s",
+		"grace_period: 10m":                    "grace_period: 12s",
+		"grace_alert_before: 3m":               "grace_alert_before: 8s",
+		"meter_ack_timeout: 2m":                "meter_ack_timeout: 4s",
+		"zones:\n":                             "zones:\n  short:\n    maximum_stay: 40s\n",
+		"lead_time_range: {min: 5m, max: 30m}": "lead_time_range: {min: 1s, max: 30m}",
 	} {
 		if !strings.Contains(y, old) {
 			t.Fatalf("test settings: %q not found in the shipped file", old)
