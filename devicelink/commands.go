@@ -12,13 +12,16 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// EnqueueRenewal stores a renewal command for its meter. It is idempotent by
-// CommandID: a second call with an id already stored for the same meter is a
-// no-op returning nil (an id stored for another meter gives ErrConflict). A
-// new renewal supersedes the meter's not yet delivered renewals for the same
-// bay whose PaidUntil is not later than its own; delivered ones are left to
-// finish (renewals take the later paid-until, so both are harmless).
-// Unknown meter: ErrNotFound; bad fields or unknown bay: ErrInvalid.
+// EnqueueRenewal stores a renewal command for its meter and arms the meter's
+// wake timer (after Config.WakeBatchWindow, so renewals enqueued together
+// ride on one wake call; a meter with an open session takes it at its next
+// poll instead). It is idempotent by CommandID: a second call with an id
+// already stored for the same meter is a no-op returning nil (an id stored
+// for another meter gives ErrConflict). A new renewal supersedes the meter's
+// not yet delivered renewals for the same bay whose PaidUntil is not later
+// than its own; delivered ones are left to finish (renewals take the later
+// paid-until, so both are harmless). Unknown meter: ErrNotFound; bad fields
+// or unknown bay: ErrInvalid.
 func (s *Service) EnqueueRenewal(ctx context.Context, c RenewCommand) error {
 	if !commandIDPattern.MatchString(c.CommandID) {
 		return fmt.Errorf("%w: command id must be 1-255 characters of A-Z a-z 0-9 . _ : -", ErrInvalid)
@@ -43,60 +46,92 @@ func (s *Service) EnqueueRenewal(ctx context.Context, c RenewCommand) error {
 			c.NotAfter = now.Add(s.cfg.CommandTTL)
 		}
 	}
+	if _, err := s.storeCommand(ctx, storedCommand{RenewCommand: c, Type: CommandRenew}, now); err != nil {
+		return err
+	}
+	return s.armWake(ctx, c.MeterID, now.Add(s.cfg.WakeBatchWindow))
+}
 
+// storedCommand is a command about to be stored.
+type storedCommand struct {
+	RenewCommand
+	// Type is CommandRenew or CommandRotateKey.
+	Type string
+	// KeyEpoch and WrappedKey carry a rotate_key command's new key.
+	KeyEpoch   uint32
+	WrappedKey string
+}
+
+// storeCommand claims the command id and stores the command as queued; it
+// reports whether it was new.
+func (s *Service) storeCommand(ctx context.Context, c storedCommand, now time.Time) (bool, error) {
 	// The global index claims the id first; a retry after a crash between the
 	// two steps finds its own claim and completes the creation.
 	if err := s.rdb.HSetNX(ctx, keyCmdToMeter, c.CommandID, c.MeterID).Err(); err != nil {
-		return fmt.Errorf("devicelink: claim command %s: %w", c.CommandID, err)
+		return false, fmt.Errorf("devicelink: claim command %s: %w", c.CommandID, err)
 	}
 	owner, err := s.rdb.HGet(ctx, keyCmdToMeter, c.CommandID).Result()
 	if err != nil {
-		return fmt.Errorf("devicelink: claim command %s: %w", c.CommandID, err)
+		return false, fmt.Errorf("devicelink: claim command %s: %w", c.CommandID, err)
 	}
 	if owner != c.MeterID {
-		return fmt.Errorf("%w: command %s belongs to meter %s", ErrConflict, c.CommandID, owner)
+		return false, fmt.Errorf("%w: command %s belongs to meter %s", ErrConflict, c.CommandID, owner)
 	}
 
 	created, _ := json.Marshal(Transition{To: StateQueued, At: now.UTC(), Note: "enqueued"})
 	nowS := formatTime(now)
-	res, err := scriptEnqueue.Run(ctx, s.rdb,
-		[]string{keyMeter(c.MeterID), keyCmd(c.MeterID, c.CommandID), keyCmdHist(c.MeterID, c.CommandID), keyCmds(c.MeterID), keyOpen(c.MeterID)},
-		keyCmdPrefix(c.MeterID), c.CommandID, c.Bay, c.PaidUntil.UnixMilli(), nowS,
-		stateList(sourcesOf(StateSuperseded)), string(created),
+	var paidUntilMS int64
+	if !c.PaidUntil.IsZero() {
+		paidUntilMS = c.PaidUntil.UnixMilli()
+	}
+	fields := []any{
 		"id", c.CommandID,
 		"meter", c.MeterID,
+		"type", c.Type,
 		"bay", c.Bay,
 		"txn_id", c.TxnID,
 		"paid_until", formatTime(c.PaidUntil),
-		"paid_until_ms", c.PaidUntil.UnixMilli(),
+		"paid_until_ms", paidUntilMS,
 		"not_after", formatTime(c.NotAfter),
 		"not_after_ms", c.NotAfter.UnixMilli(),
 		"state", string(StateQueued),
 		"created_at", nowS,
 		"updated_at", nowS,
 		"deliveries", 0,
-	).Result()
+	}
+	if c.Type == CommandRotateKey {
+		fields = append(fields, "key_epoch", c.KeyEpoch, "wrapped_key", c.WrappedKey)
+	}
+	args := append([]any{keyCmdPrefix(c.MeterID), c.CommandID, c.Bay, paidUntilMS, nowS,
+		stateList(sourcesOf(StateSuperseded)), string(created)}, fields...)
+	res, err := scriptEnqueue.Run(ctx, s.rdb,
+		[]string{keyMeter(c.MeterID), keyCmd(c.MeterID, c.CommandID), keyCmdHist(c.MeterID, c.CommandID), keyCmds(c.MeterID), keyOpen(c.MeterID)},
+		args...).Result()
 	if err != nil {
-		return fmt.Errorf("devicelink: enqueue %s: %w", c.CommandID, err)
+		return false, fmt.Errorf("devicelink: enqueue %s: %w", c.CommandID, err)
 	}
 	switch r := res.(type) {
 	case int64:
 		if r == -1 {
-			return fmt.Errorf("%w: meter %s", ErrNotFound, c.MeterID)
+			return false, fmt.Errorf("%w: meter %s", ErrNotFound, c.MeterID)
 		}
-		s.log.InfoContext(ctx, "renewal already enqueued", "meter", c.MeterID, "command", c.CommandID)
-		return nil
+		s.log.InfoContext(ctx, "command already enqueued", "meter", c.MeterID, "command", c.CommandID)
+		return false, nil
 	case []any:
 		s.metrics.command(StateQueued)
 		for _, id := range r[1:] {
 			s.metrics.command(StateSuperseded)
 			s.log.InfoContext(ctx, "renewal superseded", "meter", c.MeterID, "command", id, "by", c.CommandID)
 		}
-		s.log.InfoContext(ctx, "renewal enqueued", "meter", c.MeterID, "command", c.CommandID, "bay", c.Bay,
-			"paid_until", c.PaidUntil.UTC().Format(time.RFC3339))
-		return nil
+		if c.Type == CommandRenew {
+			s.log.InfoContext(ctx, "renewal enqueued", "meter", c.MeterID, "command", c.CommandID, "bay", c.Bay,
+				"paid_until", c.PaidUntil.UTC().Format(time.RFC3339))
+		} else {
+			s.log.InfoContext(ctx, "command enqueued", "meter", c.MeterID, "command", c.CommandID, "type", c.Type)
+		}
+		return true, nil
 	}
-	return fmt.Errorf("devicelink: enqueue %s: unexpected script result %T", c.CommandID, res)
+	return false, fmt.Errorf("devicelink: enqueue %s: unexpected script result %T", c.CommandID, res)
 }
 
 // stateList renders states as the ",a,b," list the Lua scripts match; only
@@ -135,7 +170,15 @@ func (s *Service) Command(ctx context.Context, id string) (CommandRecord, error)
 	if err != nil {
 		return CommandRecord{}, fmt.Errorf("devicelink: command %s: %w", id, err)
 	}
-	return s.loadCommand(ctx, meterID, id)
+	c, err := s.loadCommand(ctx, meterID, id)
+	if err != nil {
+		return CommandRecord{}, err
+	}
+	out := []CommandRecord{c}
+	if err := s.fillNextAttempt(ctx, meterID, out); err != nil {
+		return CommandRecord{}, err
+	}
+	return out[0], nil
 }
 
 // Commands returns a meter's commands, newest first.
@@ -147,7 +190,27 @@ func (s *Service) Commands(ctx context.Context, meterID string) ([]CommandRecord
 	if err != nil {
 		return nil, fmt.Errorf("devicelink: commands of %s: %w", meterID, err)
 	}
-	return s.loadCommands(ctx, meterID, ids)
+	out, err := s.loadCommands(ctx, meterID, ids)
+	if err != nil {
+		return nil, err
+	}
+	return out, s.fillNextAttempt(ctx, meterID, out)
+}
+
+// fillNextAttempt sets NextAttemptAt of the open commands from the meter's
+// wake timer.
+func (s *Service) fillNextAttempt(ctx context.Context, meterID string, cmds []CommandRecord) error {
+	due, err := s.rdb.HGet(ctx, keyMeter(meterID), "wake_due").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("devicelink: wake timer of %s: %w", meterID, err)
+	}
+	ms, _ := strconv.ParseInt(due, 10, 64)
+	for i := range cmds {
+		if cmds[i].State.Open() && ms > 0 {
+			cmds[i].NextAttemptAt = time.UnixMilli(ms).UTC()
+		}
+	}
+	return nil
 }
 
 // openCommands returns a meter's commands still awaiting an outcome, oldest
@@ -188,6 +251,12 @@ func (s *Service) loadCommand(ctx context.Context, meterID, id string) (CommandR
 		return CommandRecord{}, fmt.Errorf("%w: command %s", ErrNotFound, id)
 	}
 	deliveries, _ := strconv.Atoi(f["deliveries"])
+	reboots, _ := strconv.Atoi(f["reboots"])
+	epoch, _ := strconv.ParseUint(f["key_epoch"], 10, 32)
+	typ := f["type"]
+	if typ == "" {
+		typ = CommandRenew
+	}
 	c := CommandRecord{
 		RenewCommand: RenewCommand{
 			CommandID: f["id"],
@@ -197,13 +266,18 @@ func (s *Service) loadCommand(ctx context.Context, meterID, id string) (CommandR
 			PaidUntil: parseTime(f["paid_until"]),
 			NotAfter:  parseTime(f["not_after"]),
 		},
+		Type:            typ,
+		KeyEpoch:        uint32(epoch),
 		State:           CommandState(f["state"]),
 		CreatedAt:       parseTime(f["created_at"]),
 		UpdatedAt:       parseTime(f["updated_at"]),
 		Deliveries:      deliveries,
 		ResultPaidUntil: parseTime(f["result_paid_until"]),
 		Reason:          f["reason"],
+		Reboots:         reboots,
 		History:         []Transition{},
+		wrappedKey:      f["wrapped_key"],
+		deliveredBoot:   hashUint(f["delivered_boot"]),
 	}
 	for _, h := range hist.Val() {
 		var t Transition
@@ -249,7 +323,8 @@ func (s *Service) transition(ctx context.Context, meterID, id string, to Command
 }
 
 // CancelCommand withdraws a command that has not been delivered yet
-// (ErrWrongState otherwise; ErrNotFound for an unknown id).
+// (ErrWrongState otherwise; ErrNotFound for an unknown id). A FailureSink
+// is told.
 func (s *Service) CancelCommand(ctx context.Context, id, reason string) error {
 	c, err := s.Command(ctx, id)
 	if err != nil {
@@ -258,6 +333,27 @@ func (s *Service) CancelCommand(ctx context.Context, id, reason string) error {
 	if reason == "" {
 		reason = "cancelled"
 	}
-	_, err = s.transition(ctx, c.MeterID, id, StateCancelled, reason, sinkNone, "reason", reason)
-	return err
+	if err := s.finish(ctx, c, StateCancelled, reason, reason); err != nil {
+		return err
+	}
+	ms, err := s.loadMeter(ctx, c.MeterID)
+	if err != nil {
+		return err
+	}
+	return s.flushOutcomes(ctx, ms)
+}
+
+// finish moves a command to a terminal failure state (failed, expired,
+// cancelled) and queues it for the FailureSink; a rotate_key command's
+// staged key is dropped.
+func (s *Service) finish(ctx context.Context, c CommandRecord, to CommandState, note, reason string) error {
+	if _, err := s.transition(ctx, c.MeterID, c.CommandID, to, note, sinkAdd, "reason", reason); err != nil {
+		return err
+	}
+	if c.Type == CommandRotateKey {
+		if err := scriptDropNextKey.Run(ctx, s.rdb, []string{keyMeter(c.MeterID)}, c.CommandID).Err(); err != nil {
+			return fmt.Errorf("devicelink: drop staged key of %s: %w", c.MeterID, err)
+		}
+	}
+	return nil
 }

@@ -2,9 +2,11 @@ package devicelink
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -16,12 +18,13 @@ func (s *Service) deliver(ctx context.Context, ms meterState, now time.Time) ([]
 	if err != nil {
 		return nil, err
 	}
+	boot := ms.fields["boot_count"]
 	out := []CommandMessage{}
 	for _, c := range cmds {
 		if now.After(c.NotAfter) {
 			switch c.State {
 			case StateQueued, StateWaking, StateInSession:
-				err = s.expect(s.transition(ctx, ms.ID, c.CommandID, StateExpired, "not_after passed before delivery", sinkNone))
+				err = s.expect("", s.finish(ctx, c, StateExpired, "not_after passed before delivery", "not delivered before not_after"))
 			case StateDelivered:
 				err = s.expect(s.transition(ctx, ms.ID, c.CommandID, StateInDoubt, "not_after passed without an outcome", sinkNone))
 			}
@@ -42,19 +45,29 @@ func (s *Service) deliver(ctx context.Context, ms meterState, now time.Time) ([]
 				return nil, err
 			}
 		}
-		if err := s.rdb.HIncrBy(ctx, keyCmd(ms.ID, c.CommandID), "deliveries", 1).Err(); err != nil {
+		pipe := s.rdb.Pipeline()
+		pipe.HIncrBy(ctx, keyCmd(ms.ID, c.CommandID), "deliveries", 1)
+		if boot != "" {
+			pipe.HSet(ctx, keyCmd(ms.ID, c.CommandID), "delivered_boot", boot)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
 			return nil, fmt.Errorf("devicelink: count delivery of %s: %w", c.CommandID, err)
 		}
-		out = append(out, CommandMessage{
-			CommandID: c.CommandID,
-			Type:      CommandRenew,
-			Bay:       c.Bay,
-			PaidUntil: c.PaidUntil.UTC(),
-			TxnID:     c.TxnID,
-			NotAfter:  c.NotAfter.UTC(),
-		})
+		out = append(out, c.message())
 	}
 	return out, nil
+}
+
+// message is the command as the meter receives it.
+func (c CommandRecord) message() CommandMessage {
+	m := CommandMessage{CommandID: c.CommandID, Type: c.Type, NotAfter: c.NotAfter.UTC()}
+	switch c.Type {
+	case CommandRotateKey:
+		m.KeyEpoch, m.WrappedKey = c.KeyEpoch, c.wrappedKey
+	default:
+		m.Bay, m.PaidUntil, m.TxnID = c.Bay, c.PaidUntil.UTC(), c.TxnID
+	}
+	return m
 }
 
 // expect drops ErrWrongState (the command moved on concurrently) from a
@@ -96,9 +109,11 @@ func (s *Service) handleAcks(ctx context.Context, ms meterState, acks []AckMessa
 			}
 			_, err = s.transition(ctx, ms.ID, c.CommandID, StateAccepted, "meter applied it", sinkAdd,
 				"result_paid_until", formatTime(paidUntil))
-			if err == nil {
+			if err == nil && c.Type == CommandRenew {
 				err = s.setBay(ctx, ms.ID, BayState{Bay: c.Bay, PaidUntil: paidUntil.UTC(), Source: BaySourceAck, Ref: c.CommandID, AtMS: now.UnixMilli()})
 				log.InfoContext(ctx, "command applied", "command", c.CommandID, "bay", c.Bay, "paid_until", paidUntil.UTC().Format(time.RFC3339))
+			} else if err == nil {
+				log.InfoContext(ctx, "command applied", "command", c.CommandID, "type", c.Type)
 			}
 		case AckRejected:
 			reason := a.Reason
@@ -108,6 +123,9 @@ func (s *Service) handleAcks(ctx context.Context, ms meterState, acks []AckMessa
 			_, err = s.transition(ctx, ms.ID, c.CommandID, StateRejected, reason, sinkAdd, "reason", reason)
 			if err == nil {
 				log.WarnContext(ctx, "command rejected by meter", "command", c.CommandID, "reason", reason)
+				if reason == RejectExpired {
+					err = s.securityEvent(ctx, ms.ID, SecurityExpiredCommand, "meter refused "+c.CommandID+" as expired (clock skew or a delayed command)")
+				}
 			}
 		default:
 			log.WarnContext(ctx, "ack with an unknown status ignored", "command", a.CommandID, "status", a.Status)
@@ -124,24 +142,45 @@ func (s *Service) handleAcks(ctx context.Context, ms meterState, acks []AckMessa
 	return nil
 }
 
+// RejectExpired is the AckMessage.Reason of a meter refusing a command past
+// its not_after by the meter's clock.
+const RejectExpired = "expired"
+
 // maxHelloApplied caps the applied ids read from one hello.
 const maxHelloApplied = 64
 
 // handleHello records the meter's status and resolves commands by the list
 // of ids the meter says it applied: listed commands still awaiting an outcome
-// are accepted; in_doubt commands not listed whose not_after passed failed.
-func (s *Service) handleHello(ctx context.Context, ms meterState, msg MeterMessage, now time.Time) error {
+// are accepted. A hello opens a new session, so a delivered command not
+// listed is in doubt (sent again while not_after allows; failed after it),
+// and one the meter rebooted on Config.PoisonReboots times is failed as
+// poison. Commands being woken for are now in session.
+func (s *Service) handleHello(ctx context.Context, ms *meterState, msg MeterMessage, now time.Time) error {
 	log := s.log.With("meter", ms.ID)
-	fields := []any{"last_reason", msg.Reason, "hello_at", formatTime(now)}
-	if msg.Flags != nil {
-		fields = append(fields, "flags", mustJSON(msg.Flags))
-		if msg.Flags.Tamper || msg.Flags.Tilt {
-			log.WarnContext(ctx, "meter reports tamper or tilt", "tamper", msg.Flags.Tamper, "tilt", msg.Flags.Tilt)
+	var prev *Flags
+	if f := ms.fields["flags"]; f != "" {
+		var p Flags
+		if json.Unmarshal([]byte(f), &p) == nil {
+			prev = &p
 		}
+	}
+	fields := []any{"last_reason", msg.Reason, "hello_at", formatTime(now)}
+	rebooted := false
+	if msg.Flags != nil {
+		boot := strconv.FormatUint(uint64(msg.Flags.BootCount), 10)
+		fields = append(fields, "flags", mustJSON(msg.Flags), "boot_count", boot)
+		rebooted = prev != nil && msg.Flags.BootCount > prev.BootCount
+		ms.fields["boot_count"] = boot
 	}
 	if err := s.rdb.HSet(ctx, keyMeter(ms.ID), fields...).Err(); err != nil {
 		return fmt.Errorf("devicelink: hello of %s: %w", ms.ID, err)
 	}
+	if msg.Flags != nil {
+		if err := s.statusEvents(ctx, ms.ID, prev, msg.Flags); err != nil {
+			return err
+		}
+	}
+	boot := hashUint(ms.fields["boot_count"])
 	applied := msg.Applied
 	if len(applied) > maxHelloApplied {
 		applied = applied[:maxHelloApplied]
@@ -158,16 +197,53 @@ func (s *Service) handleHello(ctx context.Context, ms meterState, msg MeterMessa
 			if err == nil {
 				log.InfoContext(ctx, "command resolved by hello", "command", c.CommandID)
 			}
-		case c.State == StateInDoubt && now.After(c.NotAfter):
-			_, err = s.transition(ctx, ms.ID, c.CommandID, StateFailed, "not in the meter's applied list after not_after", sinkNone,
-				"reason", "not applied by the meter")
-			if err == nil {
-				log.WarnContext(ctx, "in-doubt command failed", "command", c.CommandID)
-			}
+		case c.State == StateDelivered || c.State == StateInDoubt:
+			err = s.helloUnresolved(ctx, ms.ID, c, rebooted, boot, now)
+		case c.State == StateWaking:
+			_, err = s.transition(ctx, ms.ID, c.CommandID, StateInSession, "meter connected ("+msg.Reason+")", sinkNone)
 		}
 		if err := s.expect("", err); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// helloUnresolved settles a delivered or in-doubt command the meter's hello
+// does not list as applied.
+func (s *Service) helloUnresolved(ctx context.Context, meterID string, c CommandRecord, rebooted bool, boot uint64, now time.Time) error {
+	log := s.log.With("meter", meterID)
+	if now.After(c.NotAfter) {
+		err := s.finish(ctx, c, StateFailed, "not in the meter's applied list after not_after", "not applied by the meter")
+		if err == nil {
+			log.WarnContext(ctx, "in-doubt command failed", "command", c.CommandID)
+		}
+		return err
+	}
+	if rebooted && c.Deliveries > 0 && boot > c.deliveredBoot {
+		pipe := s.rdb.TxPipeline()
+		n := pipe.HIncrBy(ctx, keyCmd(meterID, c.CommandID), "reboots", 1)
+		pipe.HSet(ctx, keyCmd(meterID, c.CommandID), "delivered_boot", boot)
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("devicelink: count reboot of %s: %w", c.CommandID, err)
+		}
+		if int(n.Val()) >= s.cfg.PoisonReboots {
+			reason := fmt.Sprintf("poison: the meter rebooted %d times after taking it", n.Val())
+			err := s.finish(ctx, c, StateFailed, reason, reason)
+			if err == nil {
+				log.WarnContext(ctx, "poison command failed", "command", c.CommandID, "reboots", n.Val())
+			}
+			return err
+		}
+		if c.State == StateDelivered {
+			_, err := s.transition(ctx, meterID, c.CommandID, StateInDoubt, "the meter rebooted without an outcome", sinkNone)
+			return err
+		}
+		return nil
+	}
+	if c.State == StateDelivered {
+		_, err := s.transition(ctx, meterID, c.CommandID, StateInDoubt, "a new session began without an outcome", sinkNone)
+		return err
 	}
 	return nil
 }
@@ -190,14 +266,17 @@ func (s *Service) handleBye(ctx context.Context, ms meterState) error {
 	return nil
 }
 
-// flushAcks passes command outcomes the Sink has not taken yet. A Sink error
-// stops the flush; the next exchange with the meter tries again.
-func (s *Service) flushAcks(ctx context.Context, ms meterState) error {
+// flushAcks passes command outcomes the Sink (or FailureSink) has not taken
+// yet. A sink error stops the flush and puts the meter in the outbox; the
+// next exchange with the meter, or the sweep, tries again. It reports
+// whether everything was passed on.
+func (s *Service) flushAcks(ctx context.Context, ms meterState) (bool, error) {
 	ids, err := s.rdb.SMembers(ctx, keyAckSink(ms.ID)).Result()
 	if err != nil {
-		return fmt.Errorf("devicelink: ack sink of %s: %w", ms.ID, err)
+		return false, fmt.Errorf("devicelink: ack sink of %s: %w", ms.ID, err)
 	}
 	slices.Sort(ids)
+	failures, _ := s.sink.(FailureSink)
 	for _, id := range ids {
 		c, err := s.loadCommand(ctx, ms.ID, id)
 		if errors.Is(err, ErrNotFound) {
@@ -205,24 +284,36 @@ func (s *Service) flushAcks(ctx context.Context, ms meterState) error {
 			continue
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		ack := Ack{CommandID: c.CommandID, MeterID: ms.ID, Bay: c.Bay, PaidUntil: c.ResultPaidUntil, Reason: c.Reason}
+		var serr error
+		kind := "ack"
 		switch c.State {
 		case StateAccepted:
 			ack.Applied = true
+			serr = s.sink.CommandAcked(ctx, ack)
 		case StateRejected:
+			serr = s.sink.CommandAcked(ctx, ack)
+		case StateFailed, StateExpired, StateCancelled:
+			kind = "failure"
+			if failures != nil {
+				serr = failures.CommandFailed(ctx, c)
+			}
 		default:
 			// Already passed on (acked) or no outcome to pass.
 			if err := s.rdb.SRem(ctx, keyAckSink(ms.ID), id).Err(); err != nil {
-				return fmt.Errorf("devicelink: ack sink of %s: %w", ms.ID, err)
+				return false, fmt.Errorf("devicelink: ack sink of %s: %w", ms.ID, err)
 			}
 			continue
 		}
-		if err := s.sink.CommandAcked(ctx, ack); err != nil {
-			s.metrics.sinkError("ack")
-			s.log.WarnContext(ctx, "sink refused ack, will retry", "meter", ms.ID, "command", id, "err", err)
-			return nil
+		if serr != nil {
+			s.metrics.sinkError(kind)
+			s.log.WarnContext(ctx, "sink refused outcome, will retry", "meter", ms.ID, "command", id, "state", c.State, "err", serr)
+			if err := s.rdb.SAdd(ctx, keyOutbox, ms.ID).Err(); err != nil {
+				return false, fmt.Errorf("devicelink: outbox: %w", err)
+			}
+			return false, nil
 		}
 		if ack.Applied {
 			err = s.expect(s.transition(ctx, ms.ID, id, StateAcked, "outcome passed on", sinkRemove))
@@ -230,8 +321,21 @@ func (s *Service) flushAcks(ctx context.Context, ms meterState) error {
 			err = s.rdb.SRem(ctx, keyAckSink(ms.ID), id).Err()
 		}
 		if err != nil {
-			return fmt.Errorf("devicelink: ack sink of %s: %w", ms.ID, err)
+			return false, fmt.Errorf("devicelink: ack sink of %s: %w", ms.ID, err)
 		}
+	}
+	return true, nil
+}
+
+// flushOutcomes is flushAcks outside an exchange: a meter whose outcomes are
+// all passed on leaves the outbox.
+func (s *Service) flushOutcomes(ctx context.Context, ms meterState) error {
+	done, err := s.flushAcks(ctx, ms)
+	if err != nil || !done {
+		return err
+	}
+	if err := s.rdb.SRem(ctx, keyOutbox, ms.ID).Err(); err != nil {
+		return fmt.Errorf("devicelink: outbox: %w", err)
 	}
 	return nil
 }

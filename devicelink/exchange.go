@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 )
 
 // ExchangePath is the meters' endpoint.
@@ -72,7 +75,9 @@ func rejectReason(err error) string {
 // Exchange handles one meter envelope and returns the sealed reply. It is
 // the transport-independent core of the HTTP endpoint. Errors wrap the
 // envelope errors (see StatusFor) or are platform failures; the meter
-// retries either way with a fresh counter.
+// retries either way with a fresh counter. A refused envelope of a
+// registered meter (bad tag, replayed counter, retired or unknown key epoch)
+// is a security event of that meter.
 func (s *Service) Exchange(ctx context.Context, data []byte) ([]byte, error) {
 	keys := &serverKeys{ctx: ctx, s: s}
 	h, body, err := Open(keys, data)
@@ -81,8 +86,13 @@ func (s *Service) Exchange(ctx context.Context, data []byte) ([]byte, error) {
 		s.metrics.reject(reason)
 		if reason == "internal" {
 			s.log.ErrorContext(ctx, "exchange failed", "err", err)
-		} else {
-			s.log.WarnContext(ctx, "envelope refused", "reason", reason, "meter", safeID(h.MeterID, data))
+			return nil, err
+		}
+		s.log.WarnContext(ctx, "envelope refused", "reason", reason, "meter", safeID(h.MeterID, data))
+		if id := keys.meter.ID; id != "" {
+			if serr := s.securityEvent(ctx, id, securityKindFor(reason), err.Error()); serr != nil {
+				s.log.ErrorContext(ctx, "security event not stored", "meter", id, "err", serr)
+			}
 		}
 		return nil, err
 	}
@@ -94,7 +104,7 @@ func (s *Service) Exchange(ctx context.Context, data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: body is not a meter message", ErrMalformed)
 	}
 	s.metrics.exchange(msg.Type)
-	out, err := s.process(ctx, ms, msg)
+	out, err := s.process(ctx, ms, keys.epoch, keys.master, msg)
 	if err != nil {
 		s.log.ErrorContext(ctx, "exchange failed", "meter", ms.ID, "msg", msg.Type, "err", err)
 		return nil, err
@@ -121,18 +131,19 @@ func knownMessage(t string) bool {
 	return false
 }
 
-// process carries out one authenticated meter message and seals the reply.
-func (s *Service) process(ctx context.Context, ms meterState, msg MeterMessage) ([]byte, error) {
+// process carries out one authenticated meter message and seals the reply
+// under the key epoch the message used.
+func (s *Service) process(ctx context.Context, ms meterState, epoch uint32, master []byte, msg MeterMessage) ([]byte, error) {
 	now := s.now()
-	if err := s.rdb.HSet(ctx, keyMeter(ms.ID), "last_seen", formatTime(now), "last_msg", msg.Type).Err(); err != nil {
-		return nil, fmt.Errorf("devicelink: touch %s: %w", ms.ID, err)
+	if err := s.touch(ctx, ms, msg, now); err != nil {
+		return nil, err
 	}
 	reply := Reply{Commands: []CommandMessage{}, ServerTime: now.UTC()}
 	upload := UploadResult{}
 	var err error
 	switch msg.Type {
 	case MsgHello:
-		err = s.handleHello(ctx, ms, msg, now)
+		err = s.handleHello(ctx, &ms, msg, now)
 	case MsgUpload:
 		upload, err = s.handleUpload(ctx, ms, msg.Records)
 	case MsgAck:
@@ -149,19 +160,63 @@ func (s *Service) process(ctx context.Context, ms meterState, msg MeterMessage) 
 	}
 	upload.AcceptedThrough = sinkSeq
 	reply.Upload = &upload
-	if err := s.flushAcks(ctx, ms); err != nil {
+	if _, err := s.flushAcks(ctx, ms); err != nil {
 		return nil, err
 	}
 	if msg.Type != MsgBye {
 		if reply.Commands, err = s.deliver(ctx, ms, now); err != nil {
 			return nil, err
 		}
+		if len(reply.Commands) > 0 {
+			// If the session ends without outcomes, the wake step finds them
+			// in doubt and wakes the meter again.
+			if err := s.armWake(ctx, ms.ID, now.Add(s.cfg.SessionIdle+time.Millisecond)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	body, err := json.Marshal(reply)
 	if err != nil {
 		return nil, fmt.Errorf("devicelink: encode reply: %w", err)
 	}
-	return s.sealReply(ctx, ms, body)
+	return s.sealReply(ctx, ms, epoch, master, body)
+}
+
+// touch records the exchange and ends the meter's wake episode. A hello
+// with reason wake that matches no wake attempt within the connect-back
+// deadline is a security event (the wake signal carries no authority, but an
+// unexpected wake hello means someone else rings the meter or it misreads
+// caller ids).
+func (s *Service) touch(ctx context.Context, ms meterState, msg MeterMessage, now time.Time) error {
+	res, err := scriptTouch.Run(ctx, s.rdb, []string{keyMeter(ms.ID)},
+		formatTime(now), now.UnixMilli(), msg.Type, s.cfg.ConnectBackDeadline.Milliseconds()).Slice()
+	if err != nil {
+		return fmt.Errorf("devicelink: touch %s: %w", ms.ID, err)
+	}
+	matched, _ := res[0].(string)
+	prevSeen, _ := strconv.ParseInt(fmt.Sprint(res[1]), 10, 64)
+	wasMissing, _ := res[2].(int64)
+	if now.UnixMilli()-prevSeen >= time.Minute.Milliseconds() {
+		if err := s.rdb.ZAdd(ctx, keySeen, redis.Z{Score: float64(now.UnixMilli()), Member: ms.ID}).Err(); err != nil {
+			return fmt.Errorf("devicelink: seen index: %w", err)
+		}
+	}
+	if wasMissing == 1 {
+		if err := s.statusEvent(ctx, ms.ID, StatusBack, "the meter is in contact again"); err != nil {
+			return err
+		}
+	}
+	if matched != "" {
+		if err := s.wakeConnected(ctx, matched, now); err != nil {
+			return err
+		}
+	}
+	if msg.Type == MsgHello && msg.Reason == ReasonWake && matched == "" {
+		s.log.WarnContext(ctx, "wake hello matches no wake attempt", "meter", ms.ID)
+		return s.securityEvent(ctx, ms.ID, SecurityUnsolicitedWake,
+			"hello with reason wake matches no wake call within the connect-back deadline")
+	}
+	return nil
 }
 
 func mustJSON(v any) string {

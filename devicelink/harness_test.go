@@ -31,6 +31,12 @@ func (c *clock) Now() time.Time {
 	return c.t
 }
 
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
 func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -48,6 +54,12 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness with a changed configuration.
+func newHarnessWith(t *testing.T, mutate func(*devicelink.Config)) *harness {
+	t.Helper()
 	h := &harness{
 		t:     t,
 		ctx:   context.Background(),
@@ -57,6 +69,9 @@ func newHarness(t *testing.T) *harness {
 	}
 	cfg := devicelink.DefaultConfig()
 	cfg.Logger = slog.New(slog.DiscardHandler)
+	if mutate != nil {
+		mutate(&cfg)
+	}
 	svc, err := devicelink.NewService(h.rdb, cfg, platformKey, h.sink, h.clock.Now)
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,19 @@
 package devicelink
 
+import "strconv"
+
 // Redis key schema. Every key starts with "ppp:dl:". Keys of one meter carry
 // the meter id as a hash tag ({id}) so that the Lua scripts touching several
 // of them run on one Redis Cluster slot.
 //
 //	ppp:dl:meters                   ZSET   meter id -> registration time (unix ms)
 //	ppp:dl:cmdmeter                 HASH   command id -> meter id (global idempotency index)
+//	ppp:dl:timers                   ZSET   meter id -> wake_due (unix ms): index of armed
+//	                                       timers, for the sweep to recover lost wake tasks
+//	ppp:dl:seen                     ZSET   meter id -> last exchange (unix ms, refreshed at
+//	                                       most once a minute): missing-meter alarms
+//	ppp:dl:outbox                   SET    meter ids whose outcome sink has entries the
+//	                                       Sink / FailureSink refused (retried by the sweep)
 //	ppp:dl:m:{id}                   HASH   meter profile and link state:
 //	                                       id, sim_number, zone, location, bays (JSON),
 //	                                       key_epoch, key_enc (meter master key sealed
@@ -14,24 +22,45 @@ package devicelink
 //	                                       decimal), out_ctr (last p2m counter, HINCRBY),
 //	                                       chain_seq / chain_hash (last stored record),
 //	                                       sink_seq (last record passed to the Sink),
-//	                                       cmd_seq (enqueue order), last_seen, last_msg,
-//	                                       last_reason, flags (JSON), hello_at
+//	                                       cmd_seq (enqueue order), last_seen, last_seen_ms,
+//	                                       last_msg, last_reason, flags (JSON), hello_at,
+//	                                       boot_count, missing_at;
+//	                                       wake timer and episode: wake_due (ms), wake_seq,
+//	                                       wake_attempts, wake_next_at (ms), wake_pending
+//	                                       (attempt id awaiting connect-back),
+//	                                       wake_pending_at (ms);
+//	                                       key rotation: key_next_epoch, key_next_enc,
+//	                                       key_next_cmd (staged), key_prev_epoch,
+//	                                       key_prev_enc, key_prev_until (ms), rotate_seq
 //	ppp:dl:m:{id}:txn               HASH   seq -> stored TxnRecord JSON
 //	ppp:dl:m:{id}:txnid             HASH   txn_id -> seq (one payment is recorded once)
 //	ppp:dl:m:{id}:bays              HASH   bay -> JSON {paid_until, source, ref, at_ms}
 //	                                       (last known paid-until from uploads and acks)
 //	ppp:dl:m:{id}:cmds              ZSET   every command id of the meter -> enqueue order
 //	ppp:dl:m:{id}:open              ZSET   command ids still awaiting an outcome -> enqueue order
-//	ppp:dl:m:{id}:acksink           SET    command ids whose outcome the Sink has not taken
-//	ppp:dl:m:{id}:cmd:<cid>         HASH   command: id, meter, bay, txn_id, paid_until(_ms),
-//	                                       not_after(_ms), state, created_at, updated_at,
-//	                                       deliveries, result_paid_until, reason
+//	ppp:dl:m:{id}:acksink           SET    command ids whose outcome the Sink (or the
+//	                                       FailureSink) has not taken
+//	ppp:dl:m:{id}:steplock          STRING token of the wake step running for the meter (PX)
+//	ppp:dl:m:{id}:wakes             ZSET   wake attempt seq -> time (unix ms), newest kept
+//	ppp:dl:m:{id}:wake:<seq>        HASH   wake attempt: id, at, waker, call_sid, status,
+//	                                       status_at, connected_at, connect (connected |
+//	                                       timeout), error, commands (JSON)
+//	ppp:dl:m:{id}:security          LIST   MeterEvent JSON, newest first (capped)
+//	ppp:dl:m:{id}:events            LIST   MeterEvent JSON (status), newest first (capped)
+//	ppp:dl:m:{id}:cmd:<cid>         HASH   command: id, meter, type, bay, txn_id,
+//	                                       paid_until(_ms), not_after(_ms), state, created_at,
+//	                                       updated_at, deliveries, result_paid_until, reason,
+//	                                       reboots, delivered_boot; rotate_key also
+//	                                       key_epoch, wrapped_key
 //	ppp:dl:m:{id}:cmd:<cid>:hist    LIST   Transition JSON, oldest first
 const keyPrefix = "ppp:dl:"
 
 const (
 	keyMeters     = keyPrefix + "meters"
 	keyCmdToMeter = keyPrefix + "cmdmeter"
+	keyTimers     = keyPrefix + "timers"
+	keySeen       = keyPrefix + "seen"
+	keyOutbox     = keyPrefix + "outbox"
 )
 
 func keyMeter(id string) string        { return keyPrefix + "m:{" + id + "}" }
@@ -44,3 +73,10 @@ func keyAckSink(id string) string      { return keyMeter(id) + ":acksink" }
 func keyCmdPrefix(id string) string    { return keyMeter(id) + ":cmd:" }
 func keyCmd(id, cid string) string     { return keyCmdPrefix(id) + cid }
 func keyCmdHist(id, cid string) string { return keyCmd(id, cid) + ":hist" }
+func keyStepLock(id string) string     { return keyMeter(id) + ":steplock" }
+func keyWakes(id string) string        { return keyMeter(id) + ":wakes" }
+func keyWake(id string, seq int64) string {
+	return keyMeter(id) + ":wake:" + strconv.FormatInt(seq, 10)
+}
+func keySecurity(id string) string     { return keyMeter(id) + ":security" }
+func keyStatusEvents(id string) string { return keyMeter(id) + ":events" }

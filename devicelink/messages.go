@@ -38,8 +38,15 @@ const (
 	AckRejected = "rejected"
 )
 
-// CommandRenew is the only command type so far: extend a bay's paid time.
-const CommandRenew = "renew"
+// Command types (CommandMessage.Type).
+const (
+	// CommandRenew extends a bay's paid time.
+	CommandRenew = "renew"
+	// CommandRotateKey installs a new master key: WrappedKey holds it sealed
+	// under the current one (see UnwrapKey), KeyEpoch is its epoch. The
+	// meter keeps the new key and seals every later message under it.
+	CommandRotateKey = "rotate_key"
+)
 
 // MeterMessage is the JSON body of a meter-to-platform envelope. Type selects
 // which of the other fields are meaningful.
@@ -72,6 +79,21 @@ type Flags struct {
 	BootCount uint32 `json:"boot_count"`
 	// RefusedCalls counts wake calls refused for an unknown caller id.
 	RefusedCalls uint32 `json:"refused_calls"`
+	// CoverOpen is set when the service cover is open.
+	CoverOpen bool `json:"cover_open,omitempty"`
+	// Light is set when the light sensor inside the case sees light (the
+	// case is open or broken).
+	Light bool `json:"light,omitempty"`
+	// Vibration is set when the vibration sensor tripped (impact, drilling).
+	Vibration bool `json:"vibration,omitempty"`
+	// HumidityPct is the internal relative humidity; 0 means not measured.
+	HumidityPct float64 `json:"humidity_pct,omitempty"`
+	// RateLimitedWakes counts wake calls ignored by the meter's wake rate
+	// limit.
+	RateLimitedWakes uint32 `json:"rate_limited_wakes,omitempty"`
+	// RejectedReplies counts platform replies the meter refused (bad tag,
+	// replayed counter, wrong epoch or meter id).
+	RejectedReplies uint32 `json:"rejected_replies,omitempty"`
 }
 
 // AckMessage is one command outcome reported by a meter.
@@ -132,7 +154,7 @@ type UploadResult struct {
 type CommandMessage struct {
 	// CommandID identifies the command; a meter applies each id once.
 	CommandID string `json:"command_id"`
-	// Type is CommandRenew.
+	// Type is CommandRenew or CommandRotateKey.
 	Type string `json:"type"`
 	// Bay is the bay to renew.
 	Bay string `json:"bay"`
@@ -143,4 +165,9 @@ type CommandMessage struct {
 	TxnID string `json:"txn_id"`
 	// NotAfter is when the command stops being worth applying.
 	NotAfter time.Time `json:"not_after"`
+	// KeyEpoch is the epoch of the new key (rotate_key).
+	KeyEpoch uint32 `json:"key_epoch,omitempty"`
+	// WrappedKey is the new master key sealed under the current one,
+	// base64 (rotate_key).
+	WrappedKey string `json:"wrapped_key,omitempty"`
 }

@@ -51,14 +51,17 @@ func (c *MeterCodec) SealMessage(msg MeterMessage) ([]byte, uint64, error) {
 	}
 	c.mu.Lock()
 	c.counter++
-	ctr := c.counter
+	ctr, key, epoch := c.counter, c.sendKey, c.epoch
 	c.mu.Unlock()
-	return Seal(c.sendKey, Header{Type: TypeMeter, Epoch: c.epoch, Counter: ctr, MeterID: c.meterID}, body), ctr, nil
+	return Seal(key, Header{Type: TypeMeter, Epoch: epoch, Counter: ctr, MeterID: c.meterID}, body), ctr, nil
 }
 
 // OpenReply authenticates and decodes a platform reply.
 func (c *MeterCodec) OpenReply(data []byte) (Reply, Header, error) {
-	h, body, err := Open(c.replies, data)
+	c.mu.Lock()
+	replies := c.replies
+	c.mu.Unlock()
+	h, body, err := Open(replies, data)
 	if err != nil {
 		return Reply{}, Header{}, err
 	}
@@ -69,10 +72,33 @@ func (c *MeterCodec) OpenReply(data []byte) (Reply, Header, error) {
 	return r, h, nil
 }
 
+// Rekey switches the codec to a new master key and key epoch (after a
+// rotate_key command), keeping both counters: later messages are sealed, and
+// replies expected, under the new key.
+func (c *MeterCodec) Rekey(epoch uint32, master []byte) error {
+	send, err := DeriveKey(master, MeterToPlatform, epoch, c.meterID)
+	if err != nil {
+		return err
+	}
+	last := c.replies.LastCounter()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch, c.sendKey = epoch, send
+	c.replies = &StaticKeys{MeterID: c.meterID, Epoch: epoch, Master: append([]byte(nil), master...), Direction: PlatformToMeter, last: last}
+	return nil
+}
+
+// Epoch returns the key epoch the codec seals under.
+func (c *MeterCodec) Epoch() uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
+}
+
 // Counters returns the last counter sent and the last reply counter accepted.
 func (c *MeterCodec) Counters() (sent, received uint64) {
 	c.mu.Lock()
-	sent = c.counter
+	sent, replies := c.counter, c.replies
 	c.mu.Unlock()
-	return sent, c.replies.LastCounter()
+	return sent, replies.LastCounter()
 }

@@ -86,6 +86,10 @@ func (s *Service) CreateMeter(ctx context.Context, m Meter) ([]byte, error) {
 	if err := s.rdb.ZAdd(ctx, keyMeters, redis.Z{Score: float64(m.CreatedAt.UnixMilli()), Member: m.ID}).Err(); err != nil {
 		return nil, fmt.Errorf("devicelink: list meter %s: %w", m.ID, err)
 	}
+	// A meter that never connects is reported missing too.
+	if err := s.rdb.ZAddNX(ctx, keySeen, redis.Z{Score: float64(m.CreatedAt.UnixMilli()), Member: m.ID}).Err(); err != nil {
+		return nil, fmt.Errorf("devicelink: seen index: %w", err)
+	}
 	s.log.InfoContext(ctx, "meter registered", "meter", m.ID, "sim", maskNumber(m.SIMNumber), "bays", len(m.Bays))
 	return key, nil
 }

@@ -14,6 +14,12 @@ type metrics struct {
 	commands  *prometheus.CounterVec
 	records   prometheus.Counter
 	sinkErrs  *prometheus.CounterVec
+	secEv     *prometheus.CounterVec
+	statusEv  *prometheus.CounterVec
+	wakeCalls *prometheus.CounterVec
+	wakeStat  *prometheus.CounterVec
+	connBack  *prometheus.CounterVec
+	rotations prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -42,6 +48,36 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Sink calls that failed and will be retried, by kind.",
 		}, []string{"kind"}),
 	}
+	m.secEv = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ppp_devicelink_security_events_total",
+		Help: "Security events recorded against meters, by kind.",
+	}, []string{"kind"})
+	m.statusEv = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ppp_devicelink_status_events_total",
+		Help: "Meter status events (flags raised or cleared, reboots, missing), by kind.",
+	}, []string{"kind"})
+	m.wakeCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ppp_devicelink_wake_calls_total",
+		Help: "Wake calls asked of the carrier, by result (placed, error).",
+	}, []string{"result"})
+	m.wakeStat = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ppp_devicelink_wake_call_statuses_total",
+		Help: "Wake call statuses reported by the carrier (busy is the expected refusal).",
+	}, []string{"status"})
+	m.connBack = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ppp_devicelink_wake_connect_backs_total",
+		Help: "Wake attempts by connect-back result (connected, timeout).",
+	}, []string{"result"})
+	m.rotations = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ppp_devicelink_key_rotations_total",
+		Help: "Meter key rotations completed.",
+	})
+	m.secEv = register(reg, m.secEv)
+	m.statusEv = register(reg, m.statusEv)
+	m.wakeCalls = register(reg, m.wakeCalls)
+	m.wakeStat = register(reg, m.wakeStat)
+	m.connBack = register(reg, m.connBack)
+	m.rotations = register(reg, m.rotations)
 	m.rejected = register(reg, m.rejected)
 	m.exchanges = register(reg, m.exchanges)
 	m.commands = register(reg, m.commands)
@@ -92,5 +128,41 @@ func (m *metrics) stored(n int) {
 func (m *metrics) sinkError(kind string) {
 	if m != nil {
 		m.sinkErrs.WithLabelValues(kind).Inc()
+	}
+}
+
+func (m *metrics) security(kind string) {
+	if m != nil {
+		m.secEv.WithLabelValues(kind).Inc()
+	}
+}
+
+func (m *metrics) status(kind string) {
+	if m != nil {
+		m.statusEv.WithLabelValues(kind).Inc()
+	}
+}
+
+func (m *metrics) wakeCall(result string) {
+	if m != nil {
+		m.wakeCalls.WithLabelValues(result).Inc()
+	}
+}
+
+func (m *metrics) wakeStatus(status string) {
+	if m != nil {
+		m.wakeStat.WithLabelValues(status).Inc()
+	}
+}
+
+func (m *metrics) connectBack(result string) {
+	if m != nil {
+		m.connBack.WithLabelValues(result).Inc()
+	}
+}
+
+func (m *metrics) keyRotated() {
+	if m != nil {
+		m.rotations.Inc()
 	}
 }

@@ -35,17 +35,26 @@ func (m Meter) HasBay(bay string) bool {
 
 // Transaction is a payment a meter reported, passed to the Sink once stored.
 type Transaction struct {
-	MeterID   string `json:"meter_id"`
-	Zone      string `json:"zone"`
-	Location  string `json:"location"`
-	Bay       string `json:"bay"`
-	TxnID     string `json:"txn_id"`
+	// MeterID is the meter that took the payment.
+	MeterID string `json:"meter_id"`
+	// Zone is the meter's zone.
+	Zone string `json:"zone"`
+	// Location is the meter's location.
+	Location string `json:"location"`
+	// Bay is the bay paid for.
+	Bay string `json:"bay"`
+	// TxnID is the payment's id, unique per meter.
+	TxnID string `json:"txn_id"`
+	// CardToken is the payment network's token of the card.
 	CardToken string `json:"card_token"`
-	Currency  string `json:"currency"`
+	// Currency is the ISO 4217 code.
+	Currency string `json:"currency"`
 	// AmountMinor is in minor units of Currency.
-	AmountMinor int64     `json:"amount_minor"`
-	PaidAt      time.Time `json:"paid_at"`
-	PaidUntil   time.Time `json:"paid_until"`
+	AmountMinor int64 `json:"amount_minor"`
+	// PaidAt is when the card was tapped.
+	PaidAt time.Time `json:"paid_at"`
+	// PaidUntil is the bay's resulting paid-until time.
+	PaidUntil time.Time `json:"paid_until"`
 	// Seq is the record's position in the meter's chain.
 	Seq uint64 `json:"seq"`
 }
@@ -54,8 +63,10 @@ type Transaction struct {
 type RenewCommand struct {
 	// CommandID is the business key: enqueuing the same id twice is a no-op.
 	CommandID string `json:"command_id"`
-	MeterID   string `json:"meter_id"`
-	Bay       string `json:"bay"`
+	// MeterID is the meter to renew at.
+	MeterID string `json:"meter_id"`
+	// Bay is the bay to renew.
+	Bay string `json:"bay"`
 	// TxnID is the renewal's payment id.
 	TxnID string `json:"txn_id"`
 	// PaidUntil is the new paid-until time; the meter keeps the later of its
@@ -68,9 +79,12 @@ type RenewCommand struct {
 
 // Ack is a meter's reported outcome of a command, passed to the Sink.
 type Ack struct {
+	// CommandID is the command the outcome is for.
 	CommandID string `json:"command_id"`
-	MeterID   string `json:"meter_id"`
-	Bay       string `json:"bay"`
+	// MeterID is the meter that reported it.
+	MeterID string `json:"meter_id"`
+	// Bay is the command's bay ("" for commands without one).
+	Bay string `json:"bay"`
 	// Applied is true when the meter applied the command.
 	Applied bool `json:"applied"`
 	// PaidUntil is the bay's paid-until time the meter reported after
@@ -90,4 +104,16 @@ type Sink interface {
 	TransactionRecorded(ctx context.Context, t Transaction) error
 	// CommandAcked is called once per command outcome.
 	CommandAcked(ctx context.Context, a Ack) error
+}
+
+// FailureSink is an optional interface of a Sink: a Sink that implements it
+// is told, once per command, when a command ends without reaching the meter
+// or without a known outcome: failed (poison, or not applied by not_after),
+// expired (the meter could not be reached before not_after) or cancelled.
+// The central record stays authoritative for enforcement. Like the Sink, it
+// is called after the state is stored and retried on error, so it must be
+// idempotent by CommandID.
+type FailureSink interface {
+	// CommandFailed receives the final record; c.State says which end.
+	CommandFailed(ctx context.Context, c CommandRecord) error
 }

@@ -21,6 +21,20 @@ var (
 	luaTransition string
 	//go:embed lua/set_bay.lua
 	luaSetBay string
+	//go:embed lua/timer.lua
+	luaTimer string
+	//go:embed lua/touch.lua
+	luaTouch string
+	//go:embed lua/call_status.lua
+	luaCallStatus string
+	//go:embed lua/unlock.lua
+	luaUnlock string
+	//go:embed lua/rotate_begin.lua
+	luaRotateBegin string
+	//go:embed lua/promote_key.lua
+	luaPromoteKey string
+	//go:embed lua/drop_next_key.lua
+	luaDropNextKey string
 )
 
 var (
@@ -31,4 +45,11 @@ var (
 	scriptEnqueue       = redis.NewScript(luaEnqueue)
 	scriptTransition    = redis.NewScript(luaTransition)
 	scriptSetBay        = redis.NewScript(luaSetBay)
+	scriptTimer         = redis.NewScript(luaTimer)
+	scriptTouch         = redis.NewScript(luaTouch)
+	scriptCallStatus    = redis.NewScript(luaCallStatus)
+	scriptUnlock        = redis.NewScript(luaUnlock)
+	scriptRotateBegin   = redis.NewScript(luaRotateBegin)
+	scriptPromoteKey    = redis.NewScript(luaPromoteKey)
+	scriptDropNextKey   = redis.NewScript(luaDropNextKey)
 )

@@ -11,7 +11,8 @@ import (
 )
 
 // Service is the platform side of the device link: meter registry, command
-// queue and the meters' exchange endpoint. It is safe for concurrent use and
+// queue and its wake-and-verify lifecycle, and the meters' exchange
+// endpoint. It is safe for concurrent use and
 // keeps no state outside Redis, so any number of replicas may serve meters.
 type Service struct {
 	rdb     redis.UniversalClient
@@ -21,6 +22,7 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	metrics *metrics
+	canWake bool
 }
 
 // NewService builds a Service. masterKey is the platform's 32-byte
@@ -48,7 +50,10 @@ func NewService(rdb redis.UniversalClient, cfg Config, masterKey []byte, sink Si
 		now = time.Now
 	}
 	cfg = cfg.withDefaults()
+	_, none := cfg.Waker.(NoneWaker)
+	_, nonePtr := cfg.Waker.(*NoneWaker)
 	return &Service{
+		canWake: !none && !nonePtr,
 		rdb:     rdb,
 		cfg:     cfg,
 		kek:     kek,

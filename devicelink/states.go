@@ -57,7 +57,7 @@ var AllStates = []CommandState{
 var transitions = map[CommandState][]CommandState{
 	StateQueued:     {StateWaking, StateInSession, StateDelivered, StateAccepted, StateRejected, StateExpired, StateCancelled, StateSuperseded, StateFailed},
 	StateWaking:     {StateQueued, StateInSession, StateDelivered, StateAccepted, StateRejected, StateExpired, StateCancelled, StateSuperseded, StateFailed},
-	StateInSession:  {StateDelivered, StateAccepted, StateRejected, StateExpired, StateCancelled, StateSuperseded, StateFailed},
+	StateInSession:  {StateWaking, StateDelivered, StateAccepted, StateRejected, StateExpired, StateCancelled, StateSuperseded, StateFailed},
 	StateDelivered:  {StateAccepted, StateRejected, StateInDoubt, StateFailed},
 	StateInDoubt:    {StateDelivered, StateAccepted, StateRejected, StateFailed},
 	StateAccepted:   {StateAcked},
@@ -116,6 +116,10 @@ type Transition struct {
 // CommandRecord is a command with its state and history.
 type CommandRecord struct {
 	RenewCommand
+	// Type is CommandRenew or CommandRotateKey.
+	Type string `json:"type"`
+	// KeyEpoch is the epoch of the key a rotate_key command installs.
+	KeyEpoch uint32 `json:"key_epoch,omitempty"`
 	// State is the current state.
 	State CommandState `json:"state"`
 	// CreatedAt is when the command was enqueued.
@@ -128,6 +132,16 @@ type CommandRecord struct {
 	ResultPaidUntil time.Time `json:"result_paid_until,omitzero"`
 	// Reason explains a rejection, failure or supersession.
 	Reason string `json:"reason,omitempty"`
+	// Reboots counts sessions that ended with a meter reboot after the
+	// command was delivered; Config.PoisonReboots of them fail it.
+	Reboots int `json:"reboots,omitempty"`
+	// NextAttemptAt is when the platform next acts for the command (wake
+	// call, retry, session check or expiry) while it is open; zero when it
+	// is not open.
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 	// History lists every transition, oldest first.
 	History []Transition `json:"history"`
+
+	wrappedKey    string // rotate_key: the new key as delivered
+	deliveredBoot uint64 // the meter's boot count when last delivered
 }

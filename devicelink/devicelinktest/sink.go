@@ -12,17 +12,23 @@ import (
 // Sink is a devicelink.Sink that records every call. Set failures with
 // FailTransactions / FailAcks; a failing call is not recorded.
 type Sink struct {
-	mu      sync.Mutex
-	txns    []devicelink.Transaction
-	acks    []devicelink.Ack
-	txnErr  error
-	ackErr  error
-	txnFail int
-	ackFail int
-	changed chan struct{}
+	mu       sync.Mutex
+	txns     []devicelink.Transaction
+	acks     []devicelink.Ack
+	failures []devicelink.CommandRecord
+	failErr  error
+	failFail int
+	txnErr   error
+	ackErr   error
+	txnFail  int
+	ackFail  int
+	changed  chan struct{}
 }
 
-var _ devicelink.Sink = (*Sink)(nil)
+var (
+	_ devicelink.Sink        = (*Sink)(nil)
+	_ devicelink.FailureSink = (*Sink)(nil)
+)
 
 // NewSink returns an empty recording sink.
 func NewSink() *Sink { return &Sink{changed: make(chan struct{})} }
@@ -51,6 +57,33 @@ func (s *Sink) CommandAcked(_ context.Context, a devicelink.Ack) error {
 	s.acks = append(s.acks, a)
 	s.notifyLocked()
 	return nil
+}
+
+// CommandFailed implements devicelink.FailureSink.
+func (s *Sink) CommandFailed(_ context.Context, c devicelink.CommandRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failFail > 0 {
+		s.failFail--
+		return s.failErr
+	}
+	s.failures = append(s.failures, c)
+	s.notifyLocked()
+	return nil
+}
+
+// FailFailures makes the next n CommandFailed calls return err.
+func (s *Sink) FailFailures(n int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failFail, s.failErr = n, err
+}
+
+// Failures returns the recorded failed commands in call order.
+func (s *Sink) Failures() []devicelink.CommandRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]devicelink.CommandRecord(nil), s.failures...)
 }
 
 func (s *Sink) notifyLocked() {

@@ -1,5 +1,5 @@
--- Store a new renewal command unless its id exists, and supersede the meter's
--- undelivered commands for the same bay whose paid_until is not later.
+-- Store a new command unless its id exists; a renewal supersedes the meter's
+-- undelivered renewals for the same bay whose paid_until is not later.
 -- KEYS[1] meter hash, KEYS[2] command hash, KEYS[3] history list,
 -- KEYS[4] all-commands zset, KEYS[5] open zset
 -- ARGV[1] command key prefix, ARGV[2] command id, ARGV[3] bay, ARGV[4] paid_until_ms,
@@ -16,10 +16,14 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
 end
 local id, bay, limit, now = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local out = {1}
-for _, old in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
+local olds = {}
+if bay ~= '' then
+  olds = redis.call('ZRANGE', KEYS[5], 0, -1)
+end
+for _, old in ipairs(olds) do
   local k = ARGV[1] .. old
-  local st, b, pu = unpack(redis.call('HMGET', k, 'state', 'bay', 'paid_until_ms'))
-  if b == bay and st and string.find(ARGV[6], ',' .. st .. ',', 1, true) and tonumber(pu) <= limit then
+  local st, b, pu, ty = unpack(redis.call('HMGET', k, 'state', 'bay', 'paid_until_ms', 'type'))
+  if b == bay and (not ty or ty == 'renew') and st and string.find(ARGV[6], ',' .. st .. ',', 1, true) and tonumber(pu) <= limit then
     redis.call('HSET', k, 'state', 'superseded', 'updated_at', now, 'reason', 'superseded by ' .. id)
     redis.call('RPUSH', k .. ':hist', cjson.encode({from = st, to = 'superseded', at = now, note = 'superseded by ' .. id}))
     redis.call('ZREM', KEYS[5], old)

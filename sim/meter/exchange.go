@@ -17,6 +17,8 @@ const (
 	uploadBatch = 64
 	// maxRounds caps the exchanges of one sync.
 	maxRounds = 8
+	// keepSent is how many sent envelopes a meter keeps for ReplayOld.
+	keepSent = 8
 )
 
 // sync exchanges messages until the meter has nothing more to say (at most
@@ -34,8 +36,8 @@ func (m *Meter) sync(ctx context.Context) error {
 	return nil
 }
 
-// nextMessage picks what to send: hello after boot, then acks, then records,
-// else a poll (only when poll is set). m.mu must be held.
+// nextMessageLocked picks what to send: a pending hello, then acks, then
+// records, else a poll (only when poll is set). m.mu must be held.
 func (m *Meter) nextMessageLocked(poll bool) (devicelink.MeterMessage, bool) {
 	if m.faults.ReuploadAll {
 		m.faults.ReuploadAll = false
@@ -43,11 +45,11 @@ func (m *Meter) nextMessageLocked(poll bool) (devicelink.MeterMessage, bool) {
 		m.logLocked("fault: forgot what the platform accepted, uploading everything again")
 	}
 	switch {
-	case !m.helloSent:
+	case m.helloReason != "":
 		return devicelink.MeterMessage{
 			Type:    devicelink.MsgHello,
-			Reason:  devicelink.ReasonBoot,
-			Flags:   &devicelink.Flags{BatteryPct: 97, TempC: 24.5, BootCount: 1},
+			Reason:  m.helloReason,
+			Flags:   m.flagsLocked(),
 			Applied: m.recentAppliedLocked(),
 		}, true
 	case len(m.pendingAcks) > 0:
@@ -60,6 +62,16 @@ func (m *Meter) nextMessageLocked(poll bool) (devicelink.MeterMessage, bool) {
 		return devicelink.MeterMessage{Type: devicelink.MsgUpload, Records: recs}, true
 	}
 	return devicelink.MeterMessage{Type: devicelink.MsgPoll}, poll
+}
+
+// flagsLocked is the hello status report. m.mu must be held.
+func (m *Meter) flagsLocked() *devicelink.Flags {
+	s := m.sensors
+	return &devicelink.Flags{
+		BatteryPct: s.BatteryPct, Tamper: s.Tamper, Tilt: s.Tilt, TempC: s.TempC, BootCount: m.bootCount,
+		RefusedCalls: m.stats.refusedCalls, CoverOpen: s.CoverOpen, Light: s.Light, Vibration: s.Vibration,
+		HumidityPct: s.HumidityPct, RateLimitedWakes: m.stats.rateLimited, RejectedReplies: m.stats.rejectedReplies,
+	}
 }
 
 // pendingRecordsLocked returns the records to upload next: those after the
@@ -105,9 +117,41 @@ func (m *Meter) exchange(ctx context.Context, poll bool) (bool, error) {
 		}
 	}
 	env, ctr, err := m.codec.SealMessage(msg)
-	if err == nil && m.faults.DropSends > 0 {
-		m.faults.DropSends--
-		err = fmt.Errorf("%w: fault: %s message %d lost before the platform", ErrExchange, msg.Type, ctr)
+	var extra [][]byte // envelopes sent after env, whose answers are ignored
+	if err == nil {
+		switch {
+		case m.faults.DropSends > 0:
+			m.faults.DropSends--
+			err = fmt.Errorf("%w: fault: %s message %d lost before the platform", ErrExchange, msg.Type, ctr)
+		case m.faults.ReorderSends > 0:
+			m.faults.ReorderSends--
+			m.stats.reordered++
+			m.held = env
+			err = fmt.Errorf("%w: fault: %s message %d held back, to arrive after the next one", ErrExchange, msg.Type, ctr)
+		}
+	}
+	if err == nil {
+		if m.faults.ReplayOld > 0 && len(m.sent) > 0 {
+			m.faults.ReplayOld--
+			m.stats.replaysSent++
+			m.logLocked("fault: replaying an old envelope")
+			extra = append(extra, m.sent[0])
+		}
+		if m.faults.DuplicateSends > 0 {
+			m.faults.DuplicateSends--
+			m.stats.duplicatesSent++
+			m.logLocked(fmt.Sprintf("fault: %s message %d sent twice", msg.Type, ctr))
+			extra = append(extra, env)
+		}
+		if m.held != nil {
+			m.logLocked("fault: held-back envelope delivered late")
+			extra = append(extra, m.held)
+			m.held = nil
+		}
+		m.sent = append(m.sent, env)
+		if len(m.sent) > keepSent {
+			m.sent = m.sent[1:]
+		}
 	}
 	if err != nil {
 		m.failLocked(err)
@@ -117,6 +161,11 @@ func (m *Meter) exchange(ctx context.Context, poll bool) (bool, error) {
 	m.mu.Unlock()
 
 	body, err := m.post(ctx, env)
+	for _, e := range extra {
+		if _, xerr := m.post(ctx, e); xerr == nil {
+			m.log("platform accepted a replayed envelope")
+		}
+	}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -124,18 +173,47 @@ func (m *Meter) exchange(ctx context.Context, poll bool) (bool, error) {
 		m.faults.DropReplies--
 		err = fmt.Errorf("%w: fault: reply to %s message %d lost", ErrExchange, msg.Type, ctr)
 	}
+	if err == nil && msg.Type == devicelink.MsgAck && m.ackLossHitLocked(msg.Acks) {
+		m.logLocked("fault: power lost after the ack was sent")
+		m.rebootLocked()
+		err = errPowerLoss
+	}
+	if err == nil && m.faults.CorruptReplies > 0 && len(body) > 0 {
+		m.faults.CorruptReplies--
+		body = bytes.Clone(body)
+		body[len(body)-1] ^= 0x01
+		m.logLocked("fault: a bit of the reply flipped on the way")
+	}
 	var reply devicelink.Reply
 	if err == nil {
 		reply, _, err = m.codec.OpenReply(body)
 		if err != nil {
-			err = fmt.Errorf("%w: reply: %w", ErrExchange, err)
+			m.stats.rejectedReplies++
+			err = fmt.Errorf("%w: reply refused: %w", ErrExchange, err)
 		}
 	}
 	if err != nil {
 		m.failLocked(err)
 		return false, err
 	}
-	return m.handleReplyLocked(msg, reply), nil
+	more, err := m.handleReplyLocked(msg, reply)
+	if err != nil {
+		m.failLocked(err)
+	}
+	return more, err
+}
+
+// ackLossHitLocked reports (and clears) a PowerLossAfterAck armed for one of
+// the acks. m.mu must be held.
+func (m *Meter) ackLossHitLocked(acks []devicelink.AckMessage) bool {
+	hit := false
+	for _, a := range acks {
+		if m.ackLossAfter[a.CommandID] {
+			delete(m.ackLossAfter, a.CommandID)
+			hit = true
+		}
+	}
+	return hit
 }
 
 func (m *Meter) failLocked(err error) {
@@ -145,21 +223,24 @@ func (m *Meter) failLocked(err error) {
 
 // handleReplyLocked applies a reply and reports whether there is more to
 // send. m.mu must be held.
-func (m *Meter) handleReplyLocked(msg devicelink.MeterMessage, reply devicelink.Reply) bool {
+func (m *Meter) handleReplyLocked(msg devicelink.MeterMessage, reply devicelink.Reply) (bool, error) {
 	m.exchanges++
-	m.lastExchange = m.cfg.Clock()
+	m.lastExchange = m.nowLocked()
 	m.lastError = ""
 	before := m.acceptedThrough
 	progress := false
 	switch msg.Type {
 	case devicelink.MsgHello:
-		m.helloSent = true
+		m.helloReason = ""
 		progress = true
 	case devicelink.MsgAck:
 		m.pendingAcks = slices.DeleteFunc(m.pendingAcks, func(p devicelink.AckMessage) bool {
 			return slices.ContainsFunc(msg.Acks, func(a devicelink.AckMessage) bool { return a == p })
 		})
 		progress = true
+	}
+	if msg.Type != devicelink.MsgPoll || len(reply.Commands) > 0 {
+		m.lastActivity = m.nowLocked()
 	}
 	if u := reply.Upload; u != nil {
 		m.acceptedThrough = u.AcceptedThrough
@@ -181,14 +262,20 @@ func (m *Meter) handleReplyLocked(msg devicelink.MeterMessage, reply devicelink.
 		progress = true
 	}
 	for _, c := range reply.Commands {
+		if c.Type == devicelink.CommandRotateKey {
+			m.logLocked(fmt.Sprintf("received command %s (%s epoch %d)", c.CommandID, c.Type, c.KeyEpoch))
+			continue
+		}
 		m.logLocked(fmt.Sprintf("received command %s (%s bay %s until %s)", c.CommandID, c.Type, c.Bay, c.PaidUntil.Format("15:04:05")))
 	}
-	m.applyCommandsLocked(reply.Commands)
+	if err := m.applyCommandsLocked(reply.Commands); err != nil {
+		return false, err
+	}
 	if len(m.pendingAcks) > 0 {
-		return true
+		return true, nil
 	}
 	recs, _ := m.pendingRecordsLocked()
-	return progress && len(recs) > 0
+	return progress && len(recs) > 0, nil
 }
 
 // post sends an envelope to the exchange endpoint and returns the reply

@@ -14,7 +14,7 @@ import (
 	"ppprenew/devicelink"
 )
 
-// Fleet runs simulated meters, each with its own poll loop.
+// Fleet runs simulated meters, each with its own loop.
 type Fleet struct {
 	cfg    Config
 	ctx    context.Context
@@ -62,7 +62,7 @@ func (f *Fleet) Add(ctx context.Context, spec Spec) (*Meter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("meter %s: %w", spec.ID, err)
 	}
-	m := newMeter(spec, f.cfg, codec)
+	m := newMeter(spec, f.cfg, codec, key)
 	m.log(fmt.Sprintf("registered with the platform (key epoch %d)", epoch))
 
 	f.mu.Lock()
@@ -79,12 +79,15 @@ func (f *Fleet) Add(ctx context.Context, spec Spec) (*Meter, error) {
 	f.wg.Add(1)
 	f.mu.Unlock()
 
+	m.mu.Lock()
+	m.wakeUpLocked()
+	m.mu.Unlock()
 	_ = m.sync(ctx) // the outcome is in the event log; the loop retries
 	go f.run(m)
 	return m, nil
 }
 
-// run is a meter's poll loop.
+// run is a meter's loop.
 func (f *Fleet) run(m *Meter) {
 	defer f.wg.Done()
 	t := time.NewTicker(f.cfg.PollInterval)
@@ -94,9 +97,54 @@ func (f *Fleet) run(m *Meter) {
 		case <-f.ctx.Done():
 			return
 		case <-t.C:
-			_ = m.sync(f.ctx)
+			_ = m.tick(f.ctx) // the outcome is in the event log
 		}
 	}
+}
+
+// Tick runs every meter's due work now, one meter after the other: due
+// connect-backs, check-ins and boot hellos, polls of online and awake
+// meters, and byes of idle ones. Tests with a manual clock call it instead
+// of running the loops; exchange errors are in the meters' event logs.
+func (f *Fleet) Tick(ctx context.Context) {
+	f.mu.Lock()
+	ms := make([]*Meter, 0, len(f.order))
+	for _, id := range f.order {
+		ms = append(ms, f.meters[id])
+	}
+	f.mu.Unlock()
+	for _, m := range ms {
+		_ = m.tick(ctx)
+	}
+}
+
+// CheckIn makes a meter check in now (a hello with reason scheduled) and
+// returns the exchange error, if any.
+func (f *Fleet) CheckIn(ctx context.Context, meterID string) error {
+	m, err := f.meter(meterID)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.helloReason = devicelink.ReasonScheduled
+	m.nextCheckIn = m.nowLocked().Add(m.checkInInterval())
+	m.wakeUpLocked()
+	m.mu.Unlock()
+	return m.sync(ctx)
+}
+
+// PowerCycle cuts a meter's power and restores it: it reboots and says
+// hello with reason boot at its next loop run (or Tick).
+func (f *Fleet) PowerCycle(meterID string) error {
+	m, err := f.meter(meterID)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.logLocked("power cycled")
+	m.rebootLocked()
+	return nil
 }
 
 // registerResponse is the platform's answer to POST /meters.
@@ -172,17 +220,24 @@ func (f *Fleet) TapFor(ctx context.Context, meterID, bay, cardToken string, d ti
 	if err != nil {
 		return devicelink.TxnRecord{}, err
 	}
+	m.mu.Lock()
+	m.wakeUpLocked()
+	m.mu.Unlock()
 	_ = m.sync(ctx)
 	return r, nil
 }
 
 // Poll makes a meter exchange with the platform now (a poll, or whatever it
-// has to send) and returns the exchange error, if any.
+// has to send; a sleeping meter stays awake until idle) and returns the
+// exchange error, if any.
 func (f *Fleet) Poll(ctx context.Context, meterID string) error {
 	m, err := f.meter(meterID)
 	if err != nil {
 		return err
 	}
+	m.mu.Lock()
+	m.wakeUpLocked()
+	m.mu.Unlock()
 	return m.sync(ctx)
 }
 

@@ -287,7 +287,9 @@ func TestLostMessageIsSentAgain(t *testing.T) {
 
 func TestPollLoop(t *testing.T) {
 	h := newHarness(t, 20*time.Millisecond)
-	h.add("PM-1", "12")
+	if _, err := h.fleet.Add(h.ctx, meter.Spec{ID: "PM-1", Bays: []string{"12"}, Online: true}); err != nil {
+		t.Fatal(err)
+	}
 	until := h.clock.Now().Add(time.Hour)
 	if err := h.svc.EnqueueRenewal(h.ctx, devicelink.RenewCommand{CommandID: "c-1", MeterID: "PM-1", Bay: "12", TxnID: "pay-1", PaidUntil: until}); err != nil {
 		t.Fatal(err)

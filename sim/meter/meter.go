@@ -1,6 +1,7 @@
 package meter
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -11,6 +12,9 @@ import (
 
 // recentApplied is how many applied command ids a hello reports.
 const recentApplied = 32
+
+// errPowerLoss ends an exchange whose meter lost power.
+var errPowerLoss = errors.New("meter: power lost")
 
 // Meter is one simulated meter. Its methods are safe for concurrent use;
 // exchanges with the platform run one at a time.
@@ -31,13 +35,36 @@ type Meter struct {
 	applied         []string
 	appliedSet      map[string]bool
 	pendingAcks     []devicelink.AckMessage
-	helloSent       bool
 	exchanges       int
 	resendRequests  int
 	lastExchange    time.Time
 	lastError       string
 	faults          Faults
 	events          []Event
+
+	// Link and power state.
+	master       []byte
+	helloReason  string // the next message is a hello with this reason
+	awake        bool
+	lastActivity time.Time
+	wakeAt       time.Time // accepted wake call: connect back at
+	nextCheckIn  time.Time
+	bootCount    uint32
+	journal      []devicelink.CommandMessage // taken, not yet executed
+	ackLossAfter map[string]bool             // PowerLossAfterAck armed for these acks
+	held         []byte                      // a reordered envelope
+	sent         [][]byte                    // recent envelopes, for replays
+	wakeLog      []time.Time
+	sensors      Sensors
+	allow        map[string]bool
+	stats        linkStats
+}
+
+// linkStats are the counters of a meter's radio and power events.
+type linkStats struct {
+	rings, wakes, refusedCalls, rateLimited, unreachable uint32
+	rejectedReplies, rejectedCommands, powerLosses       uint32
+	sessions, replaysSent, duplicatesSent, reordered     int
 }
 
 type bay struct {
@@ -45,35 +72,94 @@ type bay struct {
 	card      string
 }
 
-func newMeter(spec Spec, cfg Config, codec *devicelink.MeterCodec) *Meter {
+func newMeter(spec Spec, cfg Config, codec *devicelink.MeterCodec, master []byte) *Meter {
 	m := &Meter{
-		spec:       spec,
-		cfg:        cfg,
-		codec:      codec,
-		bays:       map[string]*bay{},
-		skip:       map[uint64]bool{},
-		appliedSet: map[string]bool{},
+		spec:         spec,
+		cfg:          cfg,
+		codec:        codec,
+		master:       master,
+		bays:         map[string]*bay{},
+		skip:         map[uint64]bool{},
+		appliedSet:   map[string]bool{},
+		ackLossAfter: map[string]bool{},
+		allow:        map[string]bool{},
+		helloReason:  devicelink.ReasonBoot,
+		bootCount:    1,
+		sensors:      defaultSensors,
 	}
 	for _, b := range spec.Bays {
 		m.bays[b] = &bay{}
 	}
+	callers := spec.AllowCallers
+	if len(callers) == 0 && cfg.PlatformCallerID != "" {
+		callers = []string{cfg.PlatformCallerID}
+	}
+	for _, c := range callers {
+		m.allow[c] = true
+	}
+	m.nextCheckIn = m.nowLocked().Add(m.checkInInterval())
 	return m
 }
 
 // ID returns the meter id.
 func (m *Meter) ID() string { return m.spec.ID }
 
+// nowLocked is the meter's clock (with the clock-skew fault); m.mu must be
+// held.
+func (m *Meter) nowLocked() time.Time {
+	return m.cfg.Clock().Add(time.Duration(m.faults.ClockSkewSeconds) * time.Second)
+}
+
+func (m *Meter) checkInInterval() time.Duration {
+	if m.spec.CheckInSeconds > 0 {
+		return time.Duration(m.spec.CheckInSeconds) * time.Second
+	}
+	return m.cfg.CheckInInterval
+}
+
+func (m *Meter) idleTimeout() time.Duration {
+	if m.spec.IdleSeconds > 0 {
+		return time.Duration(m.spec.IdleSeconds) * time.Second
+	}
+	return m.cfg.IdleTimeout
+}
+
+func (m *Meter) connectBackDelay() time.Duration {
+	if m.spec.ConnectBackDelayMS > 0 {
+		return time.Duration(m.spec.ConnectBackDelayMS) * time.Millisecond
+	}
+	return m.cfg.ConnectBackDelay
+}
+
+func (m *Meter) maxWakesPerHour() int {
+	if m.spec.MaxWakesPerHour > 0 {
+		return m.spec.MaxWakesPerHour
+	}
+	return m.cfg.MaxWakesPerHour
+}
+
 // SetFaults arms faults, replacing those armed before.
 func (m *Meter) SetFaults(f Faults) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if f.PowerLoss != "" && f.PowerLossTimes <= 0 {
+		f.PowerLossTimes = 1
+	}
 	m.faults = f
 	m.logLocked(fmt.Sprintf("faults armed: %+v", f))
 }
 
+// SetSensors sets what the meter's sensors report in its next hellos.
+func (m *Meter) SetSensors(s Sensors) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sensors = s
+	m.logLocked(fmt.Sprintf("sensors: %+v", s))
+}
+
 // logLocked appends an event; m.mu must be held.
 func (m *Meter) logLocked(what string) {
-	m.events = append(m.events, Event{At: m.cfg.Clock(), What: what})
+	m.events = append(m.events, Event{At: m.nowLocked(), What: what})
 	if len(m.events) > maxEvents {
 		m.events = slices.Delete(m.events, 0, len(m.events)-maxEvents)
 	}
@@ -98,7 +184,7 @@ func (m *Meter) tap(bayID, cardToken string, d time.Duration, amountMinor int64)
 	if !ok {
 		return devicelink.TxnRecord{}, fmt.Errorf("%w: meter %s has no bay %q", ErrInvalid, m.spec.ID, bayID)
 	}
-	now := m.cfg.Clock().UTC().Truncate(time.Second)
+	now := m.nowLocked().UTC().Truncate(time.Second)
 	from := now
 	if b.card == cardToken && b.paidUntil.After(now) {
 		from = b.paidUntil
@@ -131,18 +217,27 @@ func (m *Meter) tap(bayID, cardToken string, d time.Duration, amountMinor int64)
 	return r, nil
 }
 
-// applyCommands applies delivered commands and queues their acks; m.mu must
-// be held.
-func (m *Meter) applyCommandsLocked(cmds []devicelink.CommandMessage) {
-	now := m.cfg.Clock()
+// applyCommandsLocked takes delivered commands: it applies each new one once
+// (journal, execute, remember its id) and queues its ack. It returns
+// errPowerLoss if a PowerLoss fault struck (the meter has rebooted). m.mu
+// must be held.
+func (m *Meter) applyCommandsLocked(cmds []devicelink.CommandMessage) error {
+	now := m.nowLocked()
+	if len(cmds) > 0 {
+		defer func() { m.faults.LoseAcks = false }()
+	}
 	for _, c := range cmds {
 		b, ok := m.bays[c.Bay]
 		switch {
 		case m.appliedSet[c.CommandID]:
 			m.logLocked(fmt.Sprintf("command %s already applied, acking again", c.CommandID))
+			ack := devicelink.AckMessage{CommandID: c.CommandID, Status: devicelink.AckApplied, Bay: c.Bay}
 			if ok {
-				m.queueAckLocked(devicelink.AckMessage{CommandID: c.CommandID, Status: devicelink.AckApplied, Bay: c.Bay, PaidUntil: b.paidUntil.UTC().Format(time.RFC3339)})
+				ack.PaidUntil = b.paidUntil.UTC().Format(time.RFC3339)
 			}
+			m.queueAckLocked(ack)
+		case c.Type == devicelink.CommandRotateKey:
+			m.rotateLocked(c)
 		case c.Type != devicelink.CommandRenew:
 			m.logLocked(fmt.Sprintf("command %s of unknown type %q rejected", c.CommandID, c.Type))
 			m.queueAckLocked(devicelink.AckMessage{CommandID: c.CommandID, Status: devicelink.AckRejected, Bay: c.Bay, Reason: "unknown command type"})
@@ -150,23 +245,106 @@ func (m *Meter) applyCommandsLocked(cmds []devicelink.CommandMessage) {
 			m.logLocked(fmt.Sprintf("command %s for unknown bay %s rejected", c.CommandID, c.Bay))
 			m.queueAckLocked(devicelink.AckMessage{CommandID: c.CommandID, Status: devicelink.AckRejected, Bay: c.Bay, Reason: "unknown bay"})
 		case !c.NotAfter.IsZero() && now.After(c.NotAfter):
+			m.stats.rejectedCommands++
 			m.logLocked(fmt.Sprintf("command %s past not_after rejected", c.CommandID))
-			m.queueAckLocked(devicelink.AckMessage{CommandID: c.CommandID, Status: devicelink.AckRejected, Bay: c.Bay, Reason: "expired"})
+			m.queueAckLocked(devicelink.AckMessage{CommandID: c.CommandID, Status: devicelink.AckRejected, Bay: c.Bay, Reason: devicelink.RejectExpired})
 		default:
-			if c.PaidUntil.After(b.paidUntil) {
-				b.paidUntil = c.PaidUntil.UTC()
+			if m.powerLossLocked(PowerLossBeforeJournal, c.CommandID) {
+				return errPowerLoss
 			}
-			m.appliedSet[c.CommandID] = true
-			m.applied = append(m.applied, c.CommandID)
-			m.logLocked(fmt.Sprintf("command %s renew bay %s -> %s", c.CommandID, c.Bay, b.paidUntil.Format("15:04:05")))
+			m.journal = append(m.journal, c)
+			if m.powerLossLocked(PowerLossAfterJournal, c.CommandID) {
+				return errPowerLoss
+			}
+			m.executeLocked(c)
+			if m.powerLossLocked(PowerLossAfterExecute, c.CommandID) {
+				return errPowerLoss
+			}
 			if m.faults.LoseAcks {
 				m.logLocked(fmt.Sprintf("fault: power cut after applying %s, its ack is lost", c.CommandID))
 				continue
 			}
-			m.queueAckLocked(devicelink.AckMessage{CommandID: c.CommandID, Status: devicelink.AckApplied, Bay: c.Bay, PaidUntil: b.paidUntil.UTC().Format(time.RFC3339)})
+			if m.faults.PowerLoss == PowerLossAfterAck && m.faults.PowerLossTimes > 0 {
+				m.faults.PowerLossTimes--
+				if m.faults.PowerLossTimes == 0 {
+					m.faults.PowerLoss = ""
+				}
+				m.ackLossAfter[c.CommandID] = true
+			}
+			m.queueAckLocked(devicelink.AckMessage{CommandID: c.CommandID, Status: devicelink.AckApplied, Bay: c.Bay, PaidUntil: m.bays[c.Bay].paidUntil.UTC().Format(time.RFC3339)})
 		}
 	}
-	m.faults.LoseAcks = false
+	return nil
+}
+
+// executeLocked applies a journaled renewal: paid_until = max(current, new),
+// remembers its id and clears it from the journal.
+func (m *Meter) executeLocked(c devicelink.CommandMessage) {
+	b := m.bays[c.Bay]
+	if c.PaidUntil.After(b.paidUntil) {
+		b.paidUntil = c.PaidUntil.UTC()
+	}
+	m.appliedSet[c.CommandID] = true
+	m.applied = append(m.applied, c.CommandID)
+	m.journal = slices.DeleteFunc(m.journal, func(j devicelink.CommandMessage) bool { return j.CommandID == c.CommandID })
+	m.logLocked(fmt.Sprintf("command %s renew bay %s -> %s", c.CommandID, c.Bay, b.paidUntil.Format("15:04:05")))
+}
+
+// powerLossLocked reboots the meter if a PowerLoss fault is armed at point.
+func (m *Meter) powerLossLocked(point, commandID string) bool {
+	if m.faults.PowerLoss != point || m.faults.PowerLossTimes <= 0 {
+		return false
+	}
+	m.faults.PowerLossTimes--
+	if m.faults.PowerLossTimes == 0 {
+		m.faults.PowerLoss = ""
+	}
+	m.logLocked(fmt.Sprintf("fault: power lost %s of %s", point, commandID))
+	m.rebootLocked()
+	return true
+}
+
+// rebootLocked is a power cycle: what lives in RAM (queued acks, a held
+// envelope, the session) is lost; records, applied ids, bays, keys, counters
+// and the journal survive. At boot the journal is executed and the next
+// message is a hello with reason boot.
+func (m *Meter) rebootLocked() {
+	m.stats.powerLosses++
+	m.bootCount++
+	m.pendingAcks = nil
+	m.held = nil
+	m.awake = false
+	m.wakeAt = time.Time{}
+	m.helloReason = devicelink.ReasonBoot
+	for _, c := range slices.Clone(m.journal) {
+		if m.appliedSet[c.CommandID] {
+			continue
+		}
+		m.logLocked(fmt.Sprintf("boot: executing journaled command %s", c.CommandID))
+		m.executeLocked(c)
+	}
+	m.journal = nil
+	m.logLocked(fmt.Sprintf("rebooted (boot count %d)", m.bootCount))
+}
+
+// rotateLocked installs a new key from a rotate_key command: it unwraps it
+// under the current key, keeps it, and seals every later message under it.
+func (m *Meter) rotateLocked(c devicelink.CommandMessage) {
+	next, err := devicelink.UnwrapKey(m.master, m.spec.ID, c.KeyEpoch, c.WrappedKey)
+	if err == nil {
+		err = m.codec.Rekey(c.KeyEpoch, next)
+	}
+	if err != nil {
+		m.stats.rejectedCommands++
+		m.logLocked(fmt.Sprintf("command %s: new key refused: %v", c.CommandID, err))
+		m.queueAckLocked(devicelink.AckMessage{CommandID: c.CommandID, Status: devicelink.AckRejected, Reason: "bad key"})
+		return
+	}
+	m.master = next
+	m.appliedSet[c.CommandID] = true
+	m.applied = append(m.applied, c.CommandID)
+	m.logLocked(fmt.Sprintf("command %s: key rotated to epoch %d", c.CommandID, c.KeyEpoch))
+	m.queueAckLocked(devicelink.AckMessage{CommandID: c.CommandID, Status: devicelink.AckApplied})
 }
 
 // queueAckLocked queues an ack unless one for the command is waiting.

@@ -18,6 +18,69 @@ func (f *Fleet) Register(e *echo.Echo) {
 	g.POST("/:id/bays/:bay/tap", f.handleTap)
 	g.POST("/:id/poll", f.handlePoll)
 	g.POST("/:id/faults", f.handleFaults)
+	g.POST("/:id/sensors", f.handleSensors)
+	g.POST("/:id/checkin", f.handleCheckIn)
+	g.POST("/:id/power-cycle", f.handlePowerCycle)
+	e.POST("/sim/v1/ring", f.handleRing)
+	e.POST("/sim/v1/tick", f.handleTick)
+}
+
+// ringRequest is the body of the ring route.
+type ringRequest struct {
+	To   string `json:"to"`
+	From string `json:"from"`
+}
+
+// RingResponse is the answer of the ring route.
+type RingResponse struct {
+	// Outcome is the call status the carrier reports (busy, no-answer).
+	Outcome string `json:"outcome"`
+	// Handled is false when no meter has the number.
+	Handled bool `json:"handled"`
+}
+
+func (f *Fleet) handleRing(c echo.Context) error {
+	var req ringRequest
+	if err := decode(c, &req); err != nil {
+		return routeError(c, err)
+	}
+	out, ok := f.Ring(c.Request().Context(), req.To, req.From)
+	return c.JSON(http.StatusOK, RingResponse{Outcome: out, Handled: ok})
+}
+
+func (f *Fleet) handleTick(c echo.Context) error {
+	f.Tick(c.Request().Context())
+	return c.JSON(http.StatusOK, map[string]any{"meters": f.List()})
+}
+
+func (f *Fleet) handleSensors(c echo.Context) error {
+	m, ok := f.Meter(c.Param("id"))
+	if !ok {
+		return routeError(c, ErrNotFound)
+	}
+	var s Sensors
+	if err := decode(c, &s); err != nil {
+		return routeError(c, err)
+	}
+	m.SetSensors(s)
+	return c.JSON(http.StatusOK, m.Snapshot())
+}
+
+func (f *Fleet) handleCheckIn(c echo.Context) error {
+	err := f.CheckIn(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, ErrNotFound) {
+		return routeError(c, err)
+	}
+	s, _ := f.Get(c.Param("id"))
+	return c.JSON(http.StatusOK, s) // an exchange error shows in last_error
+}
+
+func (f *Fleet) handlePowerCycle(c echo.Context) error {
+	if err := f.PowerCycle(c.Param("id")); err != nil {
+		return routeError(c, err)
+	}
+	s, _ := f.Get(c.Param("id"))
+	return c.JSON(http.StatusOK, s)
 }
 
 // tapRequest is the body of the tap route.

@@ -89,3 +89,56 @@ func TestControlRoutes(t *testing.T) {
 		t.Errorf("missing meter: %d", status)
 	}
 }
+
+func TestWakeAndSensorRoutes(t *testing.T) {
+	h := newHarness(t, noPolling)
+	h.fleet = meter.NewFleet(meter.Config{
+		ServerURL: h.srv.URL, AdminURL: h.srv.URL + "/admin/v1", AdminToken: adminToken, PollInterval: noPolling,
+		Clock: h.clock.Now, PlatformCallerID: "+85230001000",
+	})
+	t.Cleanup(h.fleet.Close)
+	e := echo.New()
+	h.fleet.Register(e)
+	ctl := httptest.NewServer(e)
+	defer ctl.Close()
+	call := func(path, body string) (int, string) {
+		t.Helper()
+		resp, err := http.Post(ctl.URL+path, "application/json", bytes.NewBufferString(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(out)
+	}
+	if status, body := call("/sim/v1/meters", `{"id":"PM-5","sim_number":"+85261230005","bays":["1"],"connect_back_delay_ms":1000}`); status != http.StatusCreated {
+		t.Fatalf("add: %d %s", status, body)
+	}
+	tests := []struct {
+		name, path, body string
+		want             int
+		contains         string
+	}{
+		{"ring from the platform", "/sim/v1/ring", `{"to":"+85261230005","from":"+85230001000"}`, 200, `"outcome":"busy","handled":true`},
+		{"ring another number", "/sim/v1/ring", `{"to":"+85261239999","from":"+85230001000"}`, 200, `"handled":false`},
+		{"sensors", "/sim/v1/meters/PM-5/sensors", `{"battery_pct":9,"temp_c":30,"humidity_pct":50,"tilt":true}`, 200, `"tilt":true`},
+		{"power cycle", "/sim/v1/meters/PM-5/power-cycle", ``, 200, `"boot_count":2`},
+		{"tick", "/sim/v1/tick", ``, 200, `"id":"PM-5"`},
+		{"check in", "/sim/v1/meters/PM-5/checkin", ``, 200, `"awake":true`},
+		{"faults", "/sim/v1/meters/PM-5/faults", `{"power_loss":"after_journal","radio_unreachable":true,"clock_skew_seconds":-600}`, 200, `"power_loss_times":1`},
+		{"unknown meter", "/sim/v1/meters/PM-9/checkin", ``, 404, ``},
+		{"bad sensors", "/sim/v1/meters/PM-5/sensors", `{"smoke":true}`, 400, ``},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := call(tc.path, tc.body)
+			if status != tc.want || !strings.Contains(body, tc.contains) {
+				t.Errorf("%d %s, want %d containing %s", status, body, tc.want, tc.contains)
+			}
+		})
+	}
+	st, _ := h.svc.Status(h.ctx, "PM-5")
+	if st.Flags == nil || st.Flags.BatteryPct != 9 || !st.Flags.Tilt || st.Flags.BootCount != 2 || st.LastReason != devicelink.ReasonScheduled {
+		t.Errorf("platform status = %+v (flags %+v)", st, st.Flags)
+	}
+}
