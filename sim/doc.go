@@ -68,6 +68,37 @@
 //	POST /pay/v1/charges                    Authorization: Bearer <GatewayAPIKey>, Idempotency-Key
 //	GET  /pay/v1/charges/{idempotency_key}  the recorded outcome, or 404 not_found
 //
+// # Push services and simulated apps (PushSim)
+//
+// NewPushSim starts a fake APNs server (HTTP/2 over TLS on its own port:
+// APNsURL, and CertPool to trust it) and Register mounts a fake FCM HTTP v1
+// endpoint on the simulator's Echo (FCMBase = PushConfig.SimURL + "/fcm/v1"):
+//
+//	POST /fcm/v1/projects/{project}/messages:send   Google's JSON; errors {"error":{code,message,status,details}}:
+//	                                                404 NOT_FOUND + FcmError UNREGISTERED for an invalidated token,
+//	                                                400 INVALID_ARGUMENT + BadRequest message.token for a malformed one
+//	POST {APNsURL}/3/device/{token}                 HTTP/2 only (505 otherwise); 200 with apns-id, or {"reason"}:
+//	                                                410 Unregistered (+ timestamp), 400 BadDeviceToken, BadMessageId,
+//	                                                MissingTopic, DeviceTokenNotForTopic, PayloadEmpty, 413 PayloadTooLarge
+//
+// Both record every request per device token. A simulated app registers a
+// made-up device token with the server's app API and receives the pushes
+// sent to it; a scripted press answers the next push about a conversation
+// (POST {server}/app/v1/sessions/{conv}/answer, or /renew, with an
+// Idempotency-Key reused by its retries after a network error, a 5xx or a
+// 409 request_in_progress):
+//
+//	GET    /sim/v1/pushes[?token=]                 every push received, oldest first
+//	POST   /sim/v1/push/invalidate                 {"token":"…"}: both fakes refuse it as unregistered
+//	GET    /sim/v1/push/faults                     armed faults
+//	POST   /sim/v1/push/faults                     {"provider":"fcm|apns","status":503,"count":1}
+//	DELETE /sim/v1/push/faults                     disarm all
+//	POST   /sim/v1/apps                            {"phone","platform":"fcm|apns","app_token","server_url"} -> 201 App
+//	                                               (502 when the server refuses the registration)
+//	GET    /sim/v1/apps                            every app
+//	GET    /sim/v1/apps/{id}[?answers=n&wait=10s]  the app's pushes and answers; waits for n answers
+//	POST   /sim/v1/apps/{id}/script                {"press":"1|2|3|yes|no|renew","after_ms":500,"duplicate":false}
+//
 // # Control routes (JSON, for testers and tests)
 //
 // Handsets and messages:
