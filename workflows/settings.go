@@ -125,6 +125,10 @@ func ParseSettings(data []byte) (*Settings, error) {
 	return &s, nil
 }
 
+// Revalidate checks settings again after they were changed in code (tests,
+// tools) and refreshes what validation derives from them.
+func (s *Settings) Revalidate() error { return s.validate() }
+
 func (s *Settings) validate() error {
 	var problems []string
 	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }

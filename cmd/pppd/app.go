@@ -22,6 +22,7 @@ import (
 
 	"ppprenew/devicelink"
 	"ppprenew/ivr"
+	"ppprenew/push"
 	"ppprenew/sim"
 	"ppprenew/sim/meter"
 	"ppprenew/sms"
@@ -46,6 +47,11 @@ type Options struct {
 	HoldPause time.Duration
 	// VoiceTick is the simulated carrier's real time per simulated second.
 	VoiceTick time.Duration
+	// ConnectBackDelay is how long simulated meters take to connect back
+	// after a wake call.
+	ConnectBackDelay time.Duration
+	// DeviceLink adjusts the device link's config (timers).
+	DeviceLink func(*devicelink.Config)
 }
 
 // App is the assembled service: HTTP server, asynq worker and, in sim mode,
@@ -73,6 +79,8 @@ type App struct {
 	fleet     *meter.Fleet
 	carrier   *sim.Carrier
 	gateway   *sim.Gateway
+	pushSim   *sim.PushSim
+	appAPI    *push.AppAPI
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -192,16 +200,33 @@ func (a *App) assemble() {
 	payCfg.BaseURL, payCfg.APIKey = a.cfg.PaymentURL, a.cfg.PaymentKey
 	dlCfg := devicelink.DefaultConfig()
 	dlCfg.Registerer, dlCfg.Logger = a.metrics, a.log.With("component", "devicelink")
+	dlCfg.Tasks, dlCfg.TaskQueue = a.asynqCli, taskCfg.Queue
+	dlCfg.Waker = devicelink.NewDialUpWaker(twilioClient, a.cfg.WakeCallerID, a.cfg.PublicURL+"/twilio/voice/wake-status", 25*time.Second)
+	if a.opts.DeviceLink != nil {
+		a.opts.DeviceLink(&dlCfg)
+	}
 	devices, err := devicelink.NewService(a.rdb, dlCfg, a.cfg.MasterKey, &deviceSink{runner: a.runner}, now)
 	if err != nil {
 		panic(err) // only invalid static arguments reach here
 	}
 	a.devices = devices
 
-	handlers := &workflows.Handlers{Runner: a.runner, Senders: map[string]workflows.Sender{workflows.ChannelSMS: sender, workflows.ChannelVoice: caller},
+	senders := map[string]workflows.Sender{workflows.ChannelSMS: sender, workflows.ChannelVoice: caller}
+	pushCfg := push.DefaultConfig()
+	pushCfg.DeepLink = "ppp://renew"
+	devicesReg := push.NewDevices(a.rdb, pushCfg.MaxDevices)
+	if providers := a.pushProviders(); len(providers) > 0 {
+		pushMetrics := push.NewMetrics()
+		a.metrics.MustRegister(pushMetrics.Collectors()...)
+		senders[workflows.ChannelPush] = &push.Sender{Config: pushCfg, Providers: providers, Devices: devicesReg,
+			Registry: a.runner.Registry, Store: a.runner.Store, Redis: a.rdb, Metrics: pushMetrics, Now: now, Log: a.log.With("channel", "push")}
+	}
+	a.appAPI = &push.AppAPI{Config: pushCfg, Runner: a.runner, Devices: devicesReg, Redis: a.rdb, Now: now, Log: a.log.With("channel", "app")}
+	handlers := &workflows.Handlers{Runner: a.runner, Senders: senders,
 		Gateway: payment.NewHTTPGateway(payCfg, nil), Meters: &meterCommander{devices: devices}, Log: a.log}
 	a.mux = asynq.NewServeMux()
 	handlers.Register(a.mux)
+	devices.RegisterTasks(a.mux)
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -221,10 +246,13 @@ func (a *App) assemble() {
 	a.metrics.MustRegister(voiceMetrics.Collectors()...)
 	(&ivr.Webhooks{Config: ivrCfg, Runner: a.runner, Redis: a.rdb, Metrics: voiceMetrics, Now: now,
 		Log: a.log.With("channel", "voice")}).Register(tw)
+	tw.POST("/voice/wake-status", wakeStatus(devices, a.log))
 	devices.Register(e)
 	adm := e.Group("/admin/v1", admin.Auth(a.cfg.AdminToken))
 	(&admin.API{Runner: a.runner, DefaultRegion: a.cfg.Region, Log: a.log}).Register(adm)
 	devices.RegisterAdmin(adm)
+	adm.POST("/users/:id/app-token", issueAppToken(a.appAPI, a.runner.Registry))
+	a.appAPI.Register(e.Group("/app/v1"))
 	a.server = &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
 
 	if a.cfg.Carrier == "sim" {
@@ -247,9 +275,13 @@ func (a *App) assemble() {
 		a.gateway = sim.NewGateway(simCfg)
 		a.gateway.Register(se)
 		mcfg := meter.Config{ServerURL: a.cfg.PublicURL, AdminURL: a.cfg.PublicURL + "/admin/v1", AdminToken: a.cfg.AdminToken,
-			PollInterval: a.opts.MeterPoll}
+			PollInterval: a.opts.MeterPoll, PlatformCallerID: a.cfg.WakeCallerID, ConnectBackDelay: a.opts.ConnectBackDelay}
 		a.fleet = meter.NewFleet(mcfg)
+		a.carrier.SetCallee(func(ctx context.Context, to, from string) (string, bool) { return a.fleet.Ring(ctx, to, from) })
 		a.fleet.Register(se)
+		if a.pushSim != nil {
+			a.pushSim.Register(se)
+		}
 		a.simServer = &http.Server{Handler: se, ReadHeaderTimeout: 5 * time.Second}
 	}
 }
@@ -277,6 +309,9 @@ func (a *App) Start() error {
 	}
 	if _, err := a.runner.Recover(context.Background(), 24*time.Hour); err != nil {
 		a.log.Warn("recovery at start failed", "err", err)
+	}
+	if err := a.devices.StartSweeps(context.Background()); err != nil {
+		a.log.Warn("device link sweeps did not start", "err", err)
 	}
 	a.every(30*time.Second, func() {
 		if n, err := a.runner.Recover(context.Background(), 10*time.Minute); err != nil {
@@ -351,6 +386,9 @@ func (a *App) Close(ctx context.Context) {
 	}
 	if a.carrier != nil {
 		a.carrier.Close()
+	}
+	if a.pushSim != nil {
+		a.pushSim.Close()
 	}
 	for _, s := range []*http.Server{a.server, a.simServer} {
 		if s != nil {
@@ -437,3 +475,35 @@ func (l asynqLogger) Info(args ...any)  { l.l.Info(fmt.Sprint(args...)) }
 func (l asynqLogger) Warn(args ...any)  { l.l.Warn(fmt.Sprint(args...)) }
 func (l asynqLogger) Error(args ...any) { l.l.Error(fmt.Sprint(args...)) }
 func (l asynqLogger) Fatal(args ...any) { l.l.Error(fmt.Sprint(args...)) }
+
+// pushProviders returns the push services: the simulated FCM and APNs in
+// sim mode, else those configured in the environment (none: push is off).
+func (a *App) pushProviders() map[push.Platform]push.Provider {
+	out := map[push.Platform]push.Provider{}
+	fcmCfg, apnsCfg := push.DefaultFCMConfig(), push.DefaultAPNsConfig()
+	if a.cfg.Carrier == "sim" {
+		a.pushSim = sim.NewPushSim(sim.PushConfig{SimURL: a.SimURL(), FCMProject: "ppp-sim", FCMAccessToken: "sim-access-token",
+			APNsTopic: "example.ppp.renew", Logger: a.log.With("component", "sim.push")})
+		fcmCfg.ProjectID, fcmCfg.Endpoint, fcmCfg.AccessToken = "ppp-sim", a.pushSim.FCMBase(), "sim-access-token"
+		apnsCfg.Host, apnsCfg.RootCAs, apnsCfg.Topic = a.pushSim.APNsURL(), a.pushSim.CertPool(), "example.ppp.renew"
+	} else {
+		fcmCfg.ProjectID, fcmCfg.CredentialsFile = a.cfg.FCMProject, a.cfg.FCMCredentials
+		apnsCfg.Host, apnsCfg.Topic = a.cfg.APNsHost, a.cfg.APNsTopic
+		apnsCfg.KeyFile, apnsCfg.KeyID, apnsCfg.TeamID = a.cfg.APNsKeyFile, a.cfg.APNsKeyID, a.cfg.APNsTeamID
+	}
+	if fcmCfg.ProjectID != "" {
+		if fcm, err := push.NewFCM(context.Background(), fcmCfg); err != nil {
+			a.log.Error("FCM is not available; Android pushes are off", "err", err)
+		} else {
+			out[push.PlatformFCM] = fcm
+		}
+	}
+	if apnsCfg.RootCAs != nil || apnsCfg.KeyFile != "" {
+		if apns, err := push.NewAPNs(apnsCfg); err != nil {
+			a.log.Error("APNs is not available; iOS pushes are off", "err", err)
+		} else {
+			out[push.PlatformAPNs] = apns
+		}
+	}
+	return out
+}

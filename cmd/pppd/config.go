@@ -22,6 +22,7 @@ type Config struct {
 	AccountSID   string // TWILIO_ACCOUNT_SID
 	AuthToken    string // TWILIO_AUTH_TOKEN
 	SMSFrom      string // PPP_SMS_FROM
+	WakeCallerID string // PPP_WAKE_CALLER_ID
 	SMSRate      int    // PPP_SMS_RATE
 	SettingsFile string // PPP_SETTINGS_FILE
 	SimAddr      string // PPP_SIM_ADDR
@@ -32,7 +33,15 @@ type Config struct {
 	Region       string // PPP_DEFAULT_REGION
 	Workers      int    // PPP_WORKERS
 	LogLevel     string // PPP_LOG_LEVEL
-	LogJSON      bool   // PPP_LOG_JSON
+	// Push providers; without them (outside the simulator) push is off.
+	FCMProject     string // FCM_PROJECT_ID
+	FCMCredentials string // GOOGLE_APPLICATION_CREDENTIALS
+	APNsKeyFile    string // APNS_KEY_FILE (.p8)
+	APNsKeyID      string // APNS_KEY_ID
+	APNsTeamID     string // APNS_TEAM_ID
+	APNsTopic      string // APNS_TOPIC (bundle id)
+	APNsHost       string // APNS_HOST
+	LogJSON        bool   // PPP_LOG_JSON
 
 	// DevCredentials is set when development secrets were generated because
 	// none were given; they are printed at start.
@@ -59,10 +68,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		HTTPAddr: env("PPP_HTTP_ADDR", "127.0.0.1:8080"), RedisURL: env("REDIS_URL", ""),
 		AccountSID: env("TWILIO_ACCOUNT_SID", ""), AuthToken: env("TWILIO_AUTH_TOKEN", ""),
 		SMSFrom: env("PPP_SMS_FROM", "+85258001000"), SettingsFile: env("PPP_SETTINGS_FILE", ""),
-		SimAddr: env("PPP_SIM_ADDR", "127.0.0.1:8081"), AdminToken: env("PPP_ADMIN_TOKEN", ""),
+		WakeCallerID: env("PPP_WAKE_CALLER_ID", env("PPP_SMS_FROM", "+85258001000")),
+		SimAddr:      env("PPP_SIM_ADDR", "127.0.0.1:8081"), AdminToken: env("PPP_ADMIN_TOKEN", ""),
 		PaymentURL: env("PPP_PAYMENT_URL", ""), PaymentKey: env("PPP_PAYMENT_KEY", ""),
 		Region: env("PPP_DEFAULT_REGION", "HK"), LogLevel: env("PPP_LOG_LEVEL", "info"),
-		LogJSON: env("PPP_LOG_JSON", "") == "1",
+		LogJSON:    env("PPP_LOG_JSON", "") == "1",
+		FCMProject: env("FCM_PROJECT_ID", ""), FCMCredentials: env("GOOGLE_APPLICATION_CREDENTIALS", ""),
+		APNsKeyFile: env("APNS_KEY_FILE", ""), APNsKeyID: env("APNS_KEY_ID", ""), APNsTeamID: env("APNS_TEAM_ID", ""),
+		APNsTopic: env("APNS_TOPIC", ""), APNsHost: env("APNS_HOST", "https://api.push.apple.com"),
 	}
 	c.PublicURL = strings.TrimRight(env("PPP_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	var problems []string

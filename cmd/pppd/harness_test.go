@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"ppprenew/devicelink"
 	"ppprenew/sim"
 	"ppprenew/workflows"
 	"ppprenew/workflows/redistest"
@@ -81,7 +82,8 @@ func newHarnessWith(t *testing.T, edit func(*workflows.Settings)) *harness {
 	}
 	app, err := NewApp(cfg, Options{Settings: set, MeterPoll: 100 * time.Millisecond,
 		RetryDelay: func(int) time.Duration { return 200 * time.Millisecond },
-		VoiceTick:  100 * time.Millisecond}, log)
+		VoiceTick:  100 * time.Millisecond,
+		DeviceLink: func(c *devicelink.Config) { c.WakeBatchWindow = 200 * time.Millisecond }}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -185,7 +185,9 @@ func expandBays(spec string) ([]string, error) {
 
 func cmdMeterAdd(ctx context.Context, c *cli, args []string) error {
 	var id, simNumber, zone, location, bays string
+	var online bool
 	if _, err := flags("meter add", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&online, "online", false, "")
 		fs.StringVar(&id, "id", "", "")
 		fs.StringVar(&simNumber, "sim-number", "+85260000001", "")
 		fs.StringVar(&zone, "zone", "", "")
@@ -202,11 +204,15 @@ func cmdMeterAdd(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	var snap meterSnapshot
-	if err := c.api.simctl(ctx, "POST", "/meters", map[string]any{"id": id, "sim_number": simNumber, "zone": zone, "location": location, "bays": list}, &snap); err != nil {
+	if err := c.api.simctl(ctx, "POST", "/meters", map[string]any{"id": id, "sim_number": simNumber, "zone": zone, "location": location, "bays": list, "online": online}, &snap); err != nil {
 		return err
 	}
 	return c.print(snap, func() {
-		c.printf("meter %s registered with the server and online (%d bays, SIM %s)\n", id, len(list), simNumber)
+		state := "asleep: it wakes when the platform calls its SIM"
+		if online {
+			state = "online: it polls the platform"
+		}
+		c.printf("meter %s registered with the server (%d bays, SIM %s), %s\n", id, len(list), simNumber, state)
 	})
 }
 

@@ -38,7 +38,10 @@ Commands:
   demo                         run a whole option-1 renewal and print every step
   user add --phone P [--lang en|zh-HK|zh-CN] [--card credit|prepaid|debit] [--last4 4242] [--balance 100.00]
   user show --phone P
-  meter add --id M [--sim-number +852...] [--zone Z] [--location L] [--bays 1-20]
+  meter add --id M [--sim-number +852...] [--zone Z] [--location L] [--bays 1-20] [--online]
+                               meters sleep unless --online; the platform wakes them with a call
+  meter status M               the platform's view: last seen, battery, commands, wake attempts, events
+  meter fault M --power-loss before_journal|after_journal|after_execute|after_ack | --radio-unreachable | --clear
   meter show M                 bays, paid-until, commands and the meter's event log
   meter list
   tap --meter M --bay B (--phone P | --card TOKEN) [--minutes 30 | --for 90s] [--amount 10.00]
@@ -117,7 +120,7 @@ func init() {
 	// A table, not registration: every command is listed here.
 	commands = map[string]command{
 		"demo": cmdDemo, "user add": cmdUserAdd, "user show": cmdUserShow,
-		"meter add": cmdMeterAdd, "meter show": cmdMeterShow, "meter list": cmdMeterList, "tap": cmdTap,
+		"meter add": cmdMeterAdd, "meter show": cmdMeterShow, "meter list": cmdMeterList, "meter status": cmdMeterStatus, "meter fault": cmdMeterFault, "tap": cmdTap,
 		"sms send": cmdSMSSend, "sms inbox": cmdSMSInbox, "phone set": cmdPhoneSet,
 		"card show": cmdCardShow, "card set": cmdCardSet, "charges": cmdCharges,
 		"history": cmdHistory, "conversations": cmdConversations, "blacklist": cmdBlacklist,

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"ppprenew/sim"
+	"ppprenew/workflows"
+)
+
+// fastEscalation: push first, SMS 2 s later, a call 2 s after that.
+func fastEscalation(s *workflows.Settings) {
+	s.Escalation = []workflows.EscalationStep{{Channel: "push"}, {Channel: "sms", After: 2 * time.Second}, {Channel: "voice", After: 2 * time.Second}}
+}
+
+// withApp gives a driver the simulated app and returns the app's id and
+// the driver's app API token.
+func (h *harness) withApp(phone string) (appID, token string) {
+	h.t.Helper()
+	var u struct {
+		ID string `json:"id"`
+	}
+	h.admin("GET", "/users?phone="+phone, nil, &u)
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if s := h.admin("POST", "/users/"+u.ID+"/app-token", nil, &tok); s != 201 {
+		h.t.Fatalf("app token: %d", s)
+	}
+	var app sim.App
+	if s := h.simctl("POST", "/apps", map[string]any{"phone": phone, "platform": "fcm", "app_token": tok.Token, "server_url": h.app.ServerURL()}, &app); s != 201 && s != 200 {
+		h.t.Fatalf("create app: %d", s)
+	}
+	return app.ID, tok.Token
+}
+
+func (h *harness) appState(id string) sim.App {
+	var a sim.App
+	h.simctl("GET", "/apps/"+id, nil, &a)
+	return a
+}
+
+func TestEscalationPushThenSMSThenCallAnsweredByKeypad(t *testing.T) {
+	h := newHarnessWith(t, fastEscalation)
+	card := h.driver(alice, "en", "credit", 10000)
+	appID, _ := h.withApp(alice)
+	h.meter("M1", "")
+	h.script(alice, sim.VoiceScript{Answer: "human", Steps: press("1", "1")})
+	h.tap("M1", "1", card, 20*time.Second)
+	before := h.bayPaidUntil("M1", "1")
+	// The driver ignores the push and the SMS, and answers the call.
+	c := h.ended(alice, 1)
+	if got := heard(c); !strings.Contains(got, "is renewed until") {
+		t.Fatalf("call:\n%s", got)
+	}
+	msgs := h.inbox(alice)
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, "Reply 1 to extend") {
+		t.Fatalf("texts %s, want only the ignored notice", bodies(msgs))
+	}
+	var pushes []sim.Push
+	h.eventually("the confirmation push", func() bool {
+		pushes = h.appState(appID).Pushes
+		return len(pushes) >= 2 && strings.Contains(pushes[len(pushes)-1].Body, "Renewed")
+	})
+	if !strings.Contains(pushes[0].Body, "Reply 1 to extend") && !strings.Contains(pushes[0].Body, "ends") {
+		t.Fatalf("first push %q is not the notice", pushes[0].Body)
+	}
+	if n := len(h.succeededCharges()); n != 1 {
+		t.Fatalf("%d charges, want 1", n)
+	}
+	if n := h.appliedRenewals("M1"); n != 1 {
+		t.Fatalf("%d meter renewals, want 1", n)
+	}
+	if got := h.bayPaidUntil("M1", "1"); !got.Equal(before.Add(30 * time.Minute)) {
+		t.Fatalf("meter paid until %s", got)
+	}
+}
+
+func TestEscalationAnsweredInTheAppStopsIt(t *testing.T) {
+	h := newHarnessWith(t, fastEscalation)
+	card := h.driver(alice, "en", "credit", 10000)
+	appID, _ := h.withApp(alice)
+	if s := h.simctl("POST", "/apps/"+appID+"/script", map[string]any{"press": "renew", "after_ms": 200}, nil); s != 200 {
+		t.Fatalf("script app: %d", s)
+	}
+	h.meter("M1", "")
+	h.tap("M1", "1", card, 20*time.Second)
+	h.phase(alice, workflows.PhaseParked)
+	h.eventually("the renewal", func() bool {
+		st, _ := h.conv(alice)
+		return len(st.Renewals) == 1 && st.Renewals[0].MeterAck == "acked"
+	})
+	time.Sleep(3 * time.Second) // past both escalation steps
+	if msgs := h.inbox(alice); len(msgs) != 0 {
+		t.Fatalf("texts after an app answer: %s", bodies(msgs))
+	}
+	var calls []sim.Call
+	h.simctl("GET", "/phones/"+alice+"/calls", nil, &calls)
+	if len(calls) != 0 {
+		t.Fatalf("%d calls after an app answer", len(calls))
+	}
+	if n := len(h.succeededCharges()); n != 1 {
+		t.Fatalf("%d charges", n)
+	}
+}
+
+// appRenew calls the app API as the app would.
+func (h *harness) appRenew(token, conv, key string) int {
+	req, _ := http.NewRequest("POST", h.app.ServerURL()+"/app/v1/sessions/"+conv+"/renew", bytes.NewReader([]byte("{}")))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Idempotency-Key", key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+func TestRaceAnswersOnTwoChannelsChargeOnce(t *testing.T) {
+	h := newHarnessWith(t, fastEscalation)
+	card := h.driver(alice, "en", "credit", 10000)
+	_, token := h.withApp(alice)
+	h.meter("M1", "")
+	h.tap("M1", "1", card, 20*time.Second)
+	h.eventually("the notice", func() bool { st, _ := h.conv(alice); return st.Phase == workflows.PhaseOffered })
+	st, _ := h.conv(alice)
+	// The app renews (twice, retrying) while the driver also answers by SMS.
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); codes[i] = h.appRenew(token, st.ID, "k-1") }()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); h.text(alice, "1", false); h.text(alice, "1", false) }()
+	wg.Wait()
+	h.eventually("the renewal to settle", func() bool {
+		st, _ := h.conv(alice)
+		return st.Phase == workflows.PhaseParked || st.Phase == workflows.PhaseQuoted || st.Phase == workflows.PhaseOffered
+	})
+	time.Sleep(2 * time.Second)
+	if n := len(h.succeededCharges()); n != 1 {
+		t.Fatalf("%d charges after answers on two channels (app %v), want exactly 1", n, codes)
+	}
+	if n := h.appliedRenewals("M1"); n > 1 {
+		t.Fatalf("%d meter renewals", n)
+	}
+}
+
+func TestAppAPIAuthAndIdempotency(t *testing.T) {
+	h := newHarness(t)
+	card := h.driver(alice, "en", "credit", 10000)
+	h.driver(bob, "en", "credit", 10000)
+	_, aliceTok := h.withApp(alice)
+	_, bobTok := h.withApp(bob)
+	h.meter("M1", "")
+	h.tap("M1", "1", card, 8*time.Second)
+	h.eventually("the notice", func() bool { st, _ := h.conv(alice); return st.Phase == workflows.PhaseOffered })
+	st, _ := h.conv(alice)
+	if code := h.appRenew("not-a-token", st.ID, "k"); code != 401 {
+		t.Fatalf("unknown token: %d, want 401", code)
+	}
+	if code := h.appRenew(bobTok, st.ID, "k"); code != 403 {
+		t.Fatalf("someone else's session: %d, want 403", code)
+	}
+	first := h.appRenew(aliceTok, st.ID, "k-2")
+	again := h.appRenew(aliceTok, st.ID, "k-2")
+	if first != 200 || again != 200 {
+		t.Fatalf("renew %d then retry %d, want 200 twice", first, again)
+	}
+	h.eventually("one renewal", func() bool { st, _ := h.conv(alice); return len(st.Renewals) == 1 })
+	if n := len(h.succeededCharges()); n != 1 {
+		t.Fatalf("%d charges", n)
+	}
+}
+
+func TestInvalidPushTokenMovesToSMSAtOnce(t *testing.T) {
+	h := newHarnessWith(t, func(s *workflows.Settings) {
+		s.Escalation = []workflows.EscalationStep{{Channel: "push"}, {Channel: "sms", After: time.Hour}}
+	})
+	card := h.driver(alice, "en", "credit", 10000)
+	appID, _ := h.withApp(alice)
+	a := h.appState(appID)
+	b, _ := json.Marshal(map[string]string{"token": a.DeviceToken})
+	res, err := http.Post(h.app.SimURL()+"/sim/v1/push/invalidate", "application/json", bytes.NewReader(b))
+	if err != nil || res.StatusCode >= 300 {
+		t.Fatalf("invalidate: %v %v", res, err)
+	}
+	h.meter("M1", "")
+	h.tap("M1", "1", card, 8*time.Second)
+	h.expect(alice, 1, "Reply 1 to extend") // not an hour later
+	var devices int
+	h.eventually("the device to be removed", func() bool {
+		devices = int(h.app.rdb.HLen(t.Context(), "ppp:push:dev:"+mustUserID(h, alice)).Val())
+		return devices == 0
+	})
+}
+
+func mustUserID(h *harness, phone string) string {
+	var u struct {
+		ID string `json:"id"`
+	}
+	h.admin("GET", "/users?phone="+phone, nil, &u)
+	if u.ID == "" {
+		h.t.Fatalf("no user %s", phone)
+	}
+	return u.ID
+}
+
+func TestQuietHoursSkipTheCall(t *testing.T) {
+	h := newHarnessWith(t, func(s *workflows.Settings) {
+		fastEscalation(s)
+		s.Escalation = s.Escalation[1:] // sms, then voice
+		now := time.Now().In(s.Location())
+		s.QuietHours = workflows.QuietHours{Start: now.Add(-time.Hour).Format("15:04"), End: now.Add(time.Hour).Format("15:04")}
+		if err := s.Revalidate(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	card := h.driver(alice, "en", "credit", 10000)
+	h.meter("M1", "")
+	h.tap("M1", "1", card, 10*time.Second)
+	h.expect(alice, 1, "Reply 1 to extend")
+	time.Sleep(4 * time.Second) // past the call's escalation step
+	var calls []sim.Call
+	h.simctl("GET", "/phones/"+alice+"/calls", nil, &calls)
+	if len(calls) != 0 {
+		t.Fatalf("%d calls in quiet hours", len(calls))
+	}
+}
