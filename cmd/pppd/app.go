@@ -262,6 +262,7 @@ func (a *App) assemble() {
 		simCfg.SMSWebhookURL = a.cfg.PublicURL + "/twilio/sms"
 		simCfg.VoiceWebhookURL = a.cfg.PublicURL + "/twilio/voice"
 		simCfg.VoiceStatusCallbackURL = a.cfg.PublicURL + "/twilio/voice/status"
+		simCfg.VoiceTick = a.cfg.SimVoiceTick
 		if a.opts.VoiceTick > 0 {
 			simCfg.VoiceTick = a.opts.VoiceTick
 		}

@@ -15,24 +15,25 @@ import (
 // Config is the whole server configuration, read from the environment once
 // at start-up (see the table in README.md).
 type Config struct {
-	HTTPAddr     string // PPP_HTTP_ADDR
-	PublicURL    string // PPP_PUBLIC_URL
-	RedisURL     string // REDIS_URL; empty = embedded in-memory Redis
-	Carrier      string // PPP_CARRIER: sim or twilio
-	AccountSID   string // TWILIO_ACCOUNT_SID
-	AuthToken    string // TWILIO_AUTH_TOKEN
-	SMSFrom      string // PPP_SMS_FROM
-	WakeCallerID string // PPP_WAKE_CALLER_ID
-	SMSRate      int    // PPP_SMS_RATE
-	SettingsFile string // PPP_SETTINGS_FILE
-	SimAddr      string // PPP_SIM_ADDR
-	AdminToken   string // PPP_ADMIN_TOKEN
-	MasterKey    []byte // PPP_MASTER_KEY (base64, 32 bytes)
-	PaymentURL   string // PPP_PAYMENT_URL
-	PaymentKey   string // PPP_PAYMENT_KEY
-	Region       string // PPP_DEFAULT_REGION
-	Workers      int    // PPP_WORKERS
-	LogLevel     string // PPP_LOG_LEVEL
+	HTTPAddr     string        // PPP_HTTP_ADDR
+	PublicURL    string        // PPP_PUBLIC_URL
+	RedisURL     string        // REDIS_URL; empty = embedded in-memory Redis
+	Carrier      string        // PPP_CARRIER: sim or twilio
+	AccountSID   string        // TWILIO_ACCOUNT_SID
+	AuthToken    string        // TWILIO_AUTH_TOKEN
+	SMSFrom      string        // PPP_SMS_FROM
+	WakeCallerID string        // PPP_WAKE_CALLER_ID
+	SMSRate      int           // PPP_SMS_RATE
+	SettingsFile string        // PPP_SETTINGS_FILE
+	SimAddr      string        // PPP_SIM_ADDR
+	SimVoiceTick time.Duration // PPP_SIM_VOICE_TICK
+	AdminToken   string        // PPP_ADMIN_TOKEN
+	MasterKey    []byte        // PPP_MASTER_KEY (base64, 32 bytes)
+	PaymentURL   string        // PPP_PAYMENT_URL
+	PaymentKey   string        // PPP_PAYMENT_KEY
+	Region       string        // PPP_DEFAULT_REGION
+	Workers      int           // PPP_WORKERS
+	LogLevel     string        // PPP_LOG_LEVEL
 	// Push providers; without them (outside the simulator) push is off.
 	FCMProject     string // FCM_PROJECT_ID
 	FCMCredentials string // GOOGLE_APPLICATION_CREDENTIALS
@@ -132,6 +133,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	var err error
 	if c.SMSRate, err = strconv.Atoi(env("PPP_SMS_RATE", map[string]string{"sim": "10", "twilio": "1"}[c.Carrier])); err != nil || c.SMSRate < 1 {
 		bad("PPP_SMS_RATE must be a positive number of messages per second")
+	}
+	if c.SimVoiceTick, err = time.ParseDuration(env("PPP_SIM_VOICE_TICK", "250ms")); err != nil || c.SimVoiceTick <= 0 {
+		bad("PPP_SIM_VOICE_TICK must be a positive duration such as 250ms")
 	}
 	if c.Workers, err = strconv.Atoi(env("PPP_WORKERS", "10")); err != nil || c.Workers < 1 {
 		bad("PPP_WORKERS must be a positive number")

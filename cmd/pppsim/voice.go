@@ -82,7 +82,22 @@ func (c *cli) printCall(cl simCall) {
 		c.printf(" (answered by %s)", cl.AnsweredBy)
 	}
 	c.printf("  %ds\n", cl.DurationS)
-	for _, e := range cl.Transcript {
+	held := 0
+	for i, e := range cl.Transcript {
+		if e.Kind == "redirect" || e.Kind == "pause" {
+			// Holding music: one line for a run of pauses.
+			if e.Kind == "pause" {
+				held++
+			}
+			if next := i + 1; next < len(cl.Transcript) && (cl.Transcript[next].Kind == "redirect" || cl.Transcript[next].Kind == "pause") {
+				continue
+			}
+			if held > 0 {
+				c.printf("  %4ds  (caller holds: %d pauses)\n", e.T, held)
+			}
+			held = 0
+			continue
+		}
 		switch e.Kind {
 		case "say":
 			c.printf("  %4ds  platform says [%s]: %s\n", e.T, e.Language, e.Text)

@@ -266,7 +266,7 @@ func (m *Meter) handleReplyLocked(msg devicelink.MeterMessage, reply devicelink.
 			m.logLocked(fmt.Sprintf("received command %s (%s epoch %d)", c.CommandID, c.Type, c.KeyEpoch))
 			continue
 		}
-		m.logLocked(fmt.Sprintf("received command %s (%s bay %s until %s)", c.CommandID, c.Type, c.Bay, c.PaidUntil.Format("15:04:05")))
+		m.logLocked(fmt.Sprintf("received command %s (%s bay %s until %s)", c.CommandID, c.Type, c.Bay, c.PaidUntil.UTC().Format("15:04:05 UTC")))
 	}
 	if err := m.applyCommandsLocked(reply.Commands); err != nil {
 		return false, err

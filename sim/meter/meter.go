@@ -213,7 +213,7 @@ func (m *Meter) tap(bayID, cardToken string, d time.Duration, amountMinor int64)
 		m.logLocked(fmt.Sprintf("fault: record seq %d left out of the next upload", seq))
 	}
 	m.records = append(m.records, r)
-	m.logLocked(fmt.Sprintf("tap bay %s card %s %s -> %s (seq %d)", bayID, maskToken(cardToken), d, b.paidUntil.Format("15:04:05"), seq))
+	m.logLocked(fmt.Sprintf("tap bay %s card %s %s -> %s (seq %d)", bayID, maskToken(cardToken), d, b.paidUntil.UTC().Format("15:04:05 UTC"), seq))
 	return r, nil
 }
 
@@ -287,7 +287,7 @@ func (m *Meter) executeLocked(c devicelink.CommandMessage) {
 	m.appliedSet[c.CommandID] = true
 	m.applied = append(m.applied, c.CommandID)
 	m.journal = slices.DeleteFunc(m.journal, func(j devicelink.CommandMessage) bool { return j.CommandID == c.CommandID })
-	m.logLocked(fmt.Sprintf("command %s renew bay %s -> %s", c.CommandID, c.Bay, b.paidUntil.Format("15:04:05")))
+	m.logLocked(fmt.Sprintf("command %s renew bay %s -> %s", c.CommandID, c.Bay, b.paidUntil.UTC().Format("15:04:05 UTC")))
 }
 
 // powerLossLocked reboots the meter if a PowerLoss fault is armed at point.

@@ -77,7 +77,7 @@ func (m *Meter) ring(callerID string) string {
 	if m.wakeAt.IsZero() || at.Before(m.wakeAt) {
 		m.wakeAt = at
 	}
-	m.logLocked(fmt.Sprintf("wake call from %s rejected; connecting back at %s", maskNumber(caller), m.wakeAt.Format("15:04:05")))
+	m.logLocked(fmt.Sprintf("wake call from %s rejected; connecting back at %s", maskNumber(caller), m.wakeAt.UTC().Format("15:04:05 UTC")))
 	return OutcomeBusy
 }
 
