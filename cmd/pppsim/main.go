@@ -50,6 +50,9 @@ Commands:
                                how the phone answers the platform's calls (keys pressed at each menu)
   call --from P [--press 1,1] [--withheld]      call the platform from a phone and print the call
   calls P                      the calls of a phone with what was said and pressed
+  app add --phone P [--platform fcm|apns]       give a driver the simulated app (notifications first)
+  app press APP --press 1|2|3|yes|no|renew [--after 500ms]   press a notification button when one arrives
+  app show APP                 notifications received and buttons pressed
   sms send --from P [--to N] [--twice] TEXT     a text from a phone to the platform
   sms inbox P [--wait 30s] [--follow]           what a phone received
   phone set P --behaviour ok|unreachable|landline|filtered
@@ -126,6 +129,7 @@ func init() {
 		"history": cmdHistory, "conversations": cmdConversations, "blacklist": cmdBlacklist,
 		"alerts": cmdAlerts, "fault": cmdFault,
 		"phone voice": cmdPhoneVoice, "call": cmdCall, "calls": cmdCalls,
+		"app add": cmdAppAdd, "app press": cmdAppPress, "app show": cmdAppShow,
 	}
 }
 

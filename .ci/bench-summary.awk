@@ -1,0 +1,21 @@
+# Summarise `go test -bench` output: one line per benchmark with its
+# figures, then the ratios that matter for capacity planning.
+/^Benchmark/ {
+  name = $1; sub(/-[0-9]+$/, "", name)
+  line = sprintf("%-48s", name)
+  for (i = 3; i < NF; i += 2) {
+    line = line sprintf("  %s %s", $i, $(i + 1))
+    if ($(i + 1) == "ns/op") ns[name] = $i
+  }
+  print line
+}
+END {
+  print ""
+  print "Ratios:"
+  if (ns["BenchmarkStep"] > 0 && ns["BenchmarkRunnerApply"] > 0)
+    printf("  runner apply / pure step            %6.1fx  (the price of the Redis commit with its version check)\n", ns["BenchmarkRunnerApply"] / ns["BenchmarkStep"])
+  if (ns["BenchmarkSegments/ucs2"] > 0 && ns["BenchmarkSegments/gsm7"] > 0)
+    printf("  GSM-7 / UCS-2 segment count         %6.1fx\n", ns["BenchmarkSegments/gsm7"] / ns["BenchmarkSegments/ucs2"])
+  if (ns["BenchmarkRunnerApply"] > 0)
+    printf("  conversation steps per second, one core, one Redis: about %d\n", 1e9 / ns["BenchmarkRunnerApply"])
+}
