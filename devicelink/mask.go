@@ -8,11 +8,3 @@ func maskNumber(s string) string {
 	}
 	return s[:3] + "***" + s[len(s)-3:]
 }
-
-// maskToken keeps the last 4 characters of a card token.
-func maskToken(s string) string {
-	if len(s) <= 4 {
-		return "****"
-	}
-	return "****" + s[len(s)-4:]
-}

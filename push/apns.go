@@ -17,7 +17,6 @@ import (
 	"github.com/sideshow/apns2/certificate"
 	"github.com/sideshow/apns2/payload"
 	"github.com/sideshow/apns2/token"
-	"golang.org/x/net/http2"
 
 	"ppprenew/workflows"
 )
@@ -95,10 +94,11 @@ func NewAPNs(cfg APNsConfig) (*APNs, error) {
 		client.Certificate = cert
 		tlsConf.Certificates = []tls.Certificate{cert}
 	}
-	client.HTTPClient = &http.Client{
-		Transport: &http2.Transport{TLSClientConfig: tlsConf, ReadIdleTimeout: apns2.ReadIdleTimeout},
-		Timeout:   cfg.Timeout,
-	}
+	// APNs speaks HTTP/2 only.
+	tr := &http.Transport{TLSClientConfig: tlsConf, ForceAttemptHTTP2: true, Protocols: new(http.Protocols),
+		HTTP2: &http.HTTP2Config{SendPingTimeout: apns2.ReadIdleTimeout}}
+	tr.Protocols.SetHTTP2(true)
+	client.HTTPClient = &http.Client{Transport: tr, Timeout: cfg.Timeout}
 	return &APNs{client: client, topic: cfg.Topic}, nil
 }
 

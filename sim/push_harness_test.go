@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/net/http2"
 )
 
 const (
@@ -44,7 +43,9 @@ func newPushHarness(t *testing.T, mutate ...func(*PushConfig)) *pushHarness {
 	ps := NewPushSim(cfg)
 	t.Cleanup(ps.Close)
 	ps.Register(e)
-	h2 := &http.Client{Transport: &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: ps.CertPool()}}, Timeout: 5 * time.Second}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ps.CertPool()}, ForceAttemptHTTP2: true, Protocols: new(http.Protocols)}
+	tr.Protocols.SetHTTP2(true)
+	h2 := &http.Client{Transport: tr, Timeout: 5 * time.Second}
 	return &pushHarness{t: t, ps: ps, srv: srv, h2: h2, base: srv.URL}
 }
 

@@ -30,12 +30,5 @@ type errorJSON struct {
 }
 
 func (c chargeJSON) charge() Charge {
-	return Charge{
-		ID:             c.ID,
-		IdempotencyKey: c.IdempotencyKey,
-		Status:         c.Status,
-		AmountMinor:    c.AmountMinor,
-		Currency:       c.Currency,
-		CreatedAt:      c.CreatedAt,
-	}
+	return Charge(c)
 }
