@@ -130,34 +130,11 @@ func (c *Carrier) handleListMessages(ec echo.Context) error {
 	}
 	c.mu.Unlock()
 
-	start := 0
-	if afterSeq >= 0 {
-		start = len(matched)
-		for i, m := range matched {
-			if m.seq < afterSeq {
-				start = i
-				break
-			}
-		}
-	} else {
-		start = min(page*pageSize, len(matched))
-	}
-	end := min(start+pageSize, len(matched))
+	start, end := pageBounds(len(matched), page, pageSize, afterSeq, func(i int) int64 { return matched[i].seq })
 	items := matched[start:end]
 
 	path := "/" + twilioAPIVersion + "/Accounts/" + c.cfg.AccountSID + "/Messages.json"
-	pageURI := func(p int, tok string) string {
-		v := url.Values{}
-		for k := range filters {
-			v.Set(k, filters.Get(k))
-		}
-		v.Set("PageSize", strconv.Itoa(pageSize))
-		v.Set("Page", strconv.Itoa(p))
-		if tok != "" {
-			v.Set("PageToken", tok)
-		}
-		return path + "?" + v.Encode()
-	}
+	pageURI := func(p int, tok string) string { return listPageURI(path, filters, pageSize, p, tok) }
 	out := twilioMessagePage{
 		FirstPageURI: pageURI(0, ""),
 		Page:         page,

@@ -126,32 +126,11 @@ func (c *Carrier) handleListCalls(ec echo.Context) error {
 	}
 	vs.mu.Unlock()
 
-	start := min(page*pageSize, len(matched))
-	if afterSeq >= 0 {
-		start = len(matched)
-		for i, it := range matched {
-			if it.seq < afterSeq {
-				start = i
-				break
-			}
-		}
-	}
-	end := min(start+pageSize, len(matched))
+	start, end := pageBounds(len(matched), page, pageSize, afterSeq, func(i int) int64 { return matched[i].seq })
 	items := matched[start:end]
 
 	path := "/" + twilioAPIVersion + "/Accounts/" + c.cfg.AccountSID + "/Calls.json"
-	pageURI := func(p int, tok string) string {
-		v := url.Values{}
-		for k := range filters {
-			v.Set(k, filters.Get(k))
-		}
-		v.Set("PageSize", strconv.Itoa(pageSize))
-		v.Set("Page", strconv.Itoa(p))
-		if tok != "" {
-			v.Set("PageToken", tok)
-		}
-		return path + "?" + v.Encode()
-	}
+	pageURI := func(p int, tok string) string { return listPageURI(path, filters, pageSize, p, tok) }
 	out := twilioCallPage{
 		FirstPageURI: pageURI(0, ""),
 		Page:         page,
