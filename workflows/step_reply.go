@@ -31,8 +31,12 @@ func (s *stepper) reply(in Input) {
 	case PhaseCharging, PhaseRenewing:
 		s.send("processing", false)
 	case PhaseParked:
-		// Before the notice, or after a renewal: the driver may extend again.
-		if (r.Answer == AnswerOne || r.Answer == AnswerYes) && s.canExtend() && s.st.CardKind != CardDebit {
+		// Before the notice the driver may extend at once; a late answer to
+		// an offer that was already renewed (on any channel) only hears the
+		// new paid-until, never a second quote.
+		n := len(s.st.Renewals)
+		renewed := n > 0 && !s.st.Renewals[n-1].RecordedAt.Before(s.st.LastPromptAt)
+		if (r.Answer == AnswerOne || r.Answer == AnswerYes) && !renewed && s.canExtend() && s.st.CardKind != CardDebit {
 			s.quote(in.Facts)
 			return
 		}
