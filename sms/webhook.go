@@ -194,7 +194,7 @@ func (w *Webhooks) failed(ctx context.Context, mid, codeStr string) error {
 		}}})
 	case rec["conv"] != "":
 		_, err := w.Runner.Apply(ctx, rec["conv"], workflows.Input{Kind: workflows.InputSendFailed,
-			Send: &workflows.SendFailure{EffectID: mid, Code: code}})
+			Send: &workflows.SendFailure{EffectID: mid, Code: code, Channel: workflows.ChannelSMS, Template: rec["template"], Reason: "undelivered"}})
 		return err
 	}
 	return nil

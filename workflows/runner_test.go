@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -203,5 +204,55 @@ func TestTaskQueueDuplicateEnqueueCountsAsDone(t *testing.T) {
 	tasks, err := insp.ListScheduledTasks("ppp")
 	if err != nil || len(tasks) != 1 || tasks[0].ID != e.ID {
 		t.Fatalf("scheduled %v (%v), want exactly the one task", tasks, err)
+	}
+}
+
+func TestAnswerRacingTheEscalationStepHasOneOutcome(t *testing.T) {
+	// A reply and the escalation timer arriving at the same moment: whichever
+	// commits first, the other is applied to the new state, and the driver
+	// ends with exactly one quote.
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range 10 {
+		txn := fmt.Sprintf("R%d", i)
+		id, err := f.runner.RecordPayment(ctx, workflows.PaymentInput{TxnID: txn, MeterID: "M" + txn, Bay: "1", CardToken: "tok_a", PaidAt: f.now, PaidUntil: f.now.Add(30 * time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.fire(t, id, workflows.TimerNotice)
+		st, _ := f.runner.Store.Get(ctx, id)
+		esc, ok := st.Timers[workflows.TimerEscalate]
+		if !ok {
+			t.Fatalf("no escalation armed after the notice: %+v", st.Timers)
+		}
+		before := len(f.queue.Effects)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if _, err := f.runner.Apply(ctx, id, workflows.Input{Kind: workflows.InputReply, Reply: &workflows.ReplyInput{Answer: workflows.AnswerOne, Channel: "sms"}}); err != nil {
+				t.Error(err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if _, err := f.runner.Apply(ctx, id, workflows.Input{Kind: workflows.InputTimer, Timer: &workflows.TimerInput{Kind: workflows.TimerEscalate, ID: esc.ID}}); err != nil {
+				t.Error(err)
+			}
+		}()
+		wg.Wait()
+		st, _ = f.runner.Store.Get(ctx, id)
+		quotes := 0
+		for _, e := range f.queue.Effects[before:] {
+			if e.Send != nil && e.Send.Template == "quote" {
+				quotes++
+			}
+		}
+		if st.Phase != workflows.PhaseQuoted || quotes != 1 {
+			t.Fatalf("round %d: phase %s with %d quotes, want quoted with exactly one", i, st.Phase, quotes)
+		}
+		if _, armed := st.Timers[workflows.TimerEscalate]; armed {
+			t.Fatalf("round %d: the escalation is still armed after the answer", i)
+		}
 	}
 }

@@ -41,6 +41,7 @@ Commands:
   meter add --id M [--sim-number +852...] [--zone Z] [--location L] [--bays 1-20] [--online]
                                meters sleep unless --online; the platform wakes them with a call
   meter status M               the platform's view: last seen, battery, commands, wake attempts, events
+  meter cancel|retry M COMMAND    cancel or retry a meter command (operator)
   meter fault M --power-loss before_journal|after_journal|after_execute|after_ack | --radio-unreachable | --clear
   meter show M                 bays, paid-until, commands and the meter's event log
   meter list
@@ -123,7 +124,8 @@ func init() {
 	// A table, not registration: every command is listed here.
 	commands = map[string]command{
 		"demo": cmdDemo, "user add": cmdUserAdd, "user show": cmdUserShow,
-		"meter add": cmdMeterAdd, "meter show": cmdMeterShow, "meter list": cmdMeterList, "meter status": cmdMeterStatus, "meter fault": cmdMeterFault, "tap": cmdTap,
+		"meter add": cmdMeterAdd, "meter show": cmdMeterShow, "meter list": cmdMeterList, "meter status": cmdMeterStatus, "meter fault": cmdMeterFault,
+		"meter cancel": cmdMeterCommand("cancel"), "meter retry": cmdMeterCommand("retry"), "tap": cmdTap,
 		"sms send": cmdSMSSend, "sms inbox": cmdSMSInbox, "phone set": cmdPhoneSet,
 		"card show": cmdCardShow, "card set": cmdCardSet, "charges": cmdCharges,
 		"history": cmdHistory, "conversations": cmdConversations, "blacklist": cmdBlacklist,

@@ -105,3 +105,19 @@ func cmdMeterFault(ctx context.Context, c *cli, args []string) error {
 	c.printf("meter %s faults set: %v\n", pos[0], body)
 	return nil
 }
+
+// cmdMeterCommand cancels or retries a command through the admin API.
+func cmdMeterCommand(action string) command {
+	return func(ctx context.Context, c *cli, args []string) error {
+		pos, err := flags("meter "+action, args, func(*flag.FlagSet) {})
+		if err != nil || len(pos) != 2 {
+			return fmt.Errorf("meter %s METER COMMAND: %w", action, errUsage)
+		}
+		path := "/meters/" + url.PathEscape(pos[0]) + "/commands/" + url.PathEscape(pos[1]) + "/" + action
+		if err := c.api.admin(ctx, "POST", path, map[string]any{}, nil); err != nil {
+			return err
+		}
+		c.printf("command %s: %s requested\n", pos[1], action)
+		return nil
+	}
+}
