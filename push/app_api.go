@@ -37,6 +37,7 @@ func (a *AppAPI) Register(g *echo.Group) {
 	g.GET("/sessions", a.handleSessions, mw...)
 	g.POST("/sessions/:id/answer", a.handleAnswer, mw...)
 	g.POST("/sessions/:id/renew", a.handleRenew, mw...)
+	a.registerPreferences(g, mw)
 }
 
 // Error codes of the app API; they are stable.
