@@ -134,7 +134,9 @@ func NewApp(cfg Config, opts Options, log *slog.Logger) (*App, error) {
 	if err := sms.CheckTemplates(a.settings, sms.DefaultConfig().MaxSegments); err != nil {
 		return nil, err
 	}
-	a.assemble()
+	if err := a.assemble(); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
@@ -165,7 +167,7 @@ func (a *App) openRedis() error {
 }
 
 // assemble wires every component.
-func (a *App) assemble() {
+func (a *App) assemble() error {
 	now := time.Now
 	taskCfg := workflows.DefaultTaskConfig()
 	if a.opts.TaskConfig != nil {
@@ -207,13 +209,12 @@ func (a *App) assemble() {
 	}
 	devices, err := devicelink.NewService(a.rdb, dlCfg, a.cfg.MasterKey, &deviceSink{runner: a.runner}, now)
 	if err != nil {
-		panic(err) // only invalid static arguments reach here
+		return fmt.Errorf("device link: %w", err)
 	}
 	a.devices = devices
 
 	senders := map[string]workflows.Sender{workflows.ChannelSMS: sender, workflows.ChannelVoice: caller}
 	pushCfg := push.DefaultConfig()
-	pushCfg.DeepLink = "ppp://renew"
 	devicesReg := push.NewDevices(a.rdb, pushCfg.MaxDevices)
 	if providers := a.pushProviders(); len(providers) > 0 {
 		pushMetrics := push.NewMetrics()
@@ -285,6 +286,7 @@ func (a *App) assemble() {
 		}
 		a.simServer = &http.Server{Handler: se, ReadHeaderTimeout: 5 * time.Second}
 	}
+	return nil
 }
 
 // Start serves HTTP, runs the worker and the recovery loop.

@@ -235,3 +235,26 @@ func TestQuietHoursSkipTheCall(t *testing.T) {
 		t.Fatalf("%d calls in quiet hours", len(calls))
 	}
 }
+
+func TestEscalationAnsweredBySMSNoCallAndPushConfirmation(t *testing.T) {
+	h := newHarnessWith(t, fastEscalation)
+	card := h.driver(alice, "en", "credit", 10000)
+	appID, _ := h.withApp(alice)
+	h.meter("M1", "")
+	h.tap("M1", "1", card, 20*time.Second)
+	h.renew(alice, 1)           // the SMS comes 2 s after the ignored push; the driver answers it
+	time.Sleep(3 * time.Second) // past the call's escalation step
+	var calls []sim.Call
+	h.simctl("GET", "/phones/"+alice+"/calls", nil, &calls)
+	if len(calls) != 0 {
+		t.Fatalf("%d calls after an SMS answer", len(calls))
+	}
+	var pushes []sim.Push
+	h.eventually("the push confirmation", func() bool {
+		pushes = h.appState(appID).Pushes
+		return len(pushes) > 0 && strings.Contains(pushes[len(pushes)-1].Body, "Renewed")
+	})
+	if n := len(h.succeededCharges()); n != 1 {
+		t.Fatalf("%d charges", n)
+	}
+}
