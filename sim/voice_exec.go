@@ -14,6 +14,7 @@ type docSource struct {
 	params      url.Values // extra request parameters (Digits, ...)
 	twiml       string     // an inline document (Twiml parameter) instead of a URL
 	fallback    bool       // this request is the FallbackUrl one
+	duplicate   bool       // deliver the request twice (a carrier retry)
 }
 
 // flowKind says how execution goes on after a verb.
@@ -109,6 +110,14 @@ func (run *callRun) load(src docSource, status string) (*twimlNode, bool) {
 	params := run.c.voiceParams(run.snapshot(), status)
 	for k, vs := range src.params {
 		params[k] = vs
+	}
+	if src.duplicate {
+		dcode, _, derr := run.c.voiceRequest(run.c.ctx, src.method, src.url, params)
+		detail := "status " + strconv.Itoa(dcode)
+		if derr != nil {
+			detail = derr.Error()
+		}
+		run.note(TranscriptEntry{Kind: EntryRedirect, URL: src.url, Detail: "duplicate delivery of the same request: " + detail})
 	}
 	code, body, err := run.c.voiceRequest(run.c.ctx, src.method, src.url, params)
 	req := VoiceRequest{T: run.t, Method: src.method, URL: src.url, HTTPStatus: code, Digits: src.params.Get("Digits")}
@@ -410,7 +419,9 @@ func (run *callRun) gather(v *twimlNode) flow {
 		if got == "" {
 			return run.emptyGather(g)
 		}
-		return run.gatherAction(g, url.Values{"Digits": {got}, "FinishedOnKey": {key}, "msg": {"Gather End"}})
+		f := run.gatherAction(g, url.Values{"Digits": {got}, "FinishedOnKey": {key}, "msg": {"Gather End"}})
+		f.src.duplicate = step.Duplicate
+		return f
 	case ok && step.DelayS < g.timeout && g.speech && step.Speech != "":
 		if f := run.sleep(step.DelayS); f.kind != flowNext {
 			return f

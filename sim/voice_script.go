@@ -43,6 +43,10 @@ type VoiceStep struct {
 	DelayS int    `json:"delay_s,omitempty"`
 	Hangup bool   `json:"hangup,omitempty"`
 	Note   string `json:"note,omitempty"`
+	// Duplicate delivers the Gather's action request twice with the same
+	// CallSid and parameters, as a carrier retry would; the second answer
+	// is the one executed.
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // VoiceScript is how the handset at a number answers calls. Each call

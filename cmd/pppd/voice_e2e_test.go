@@ -206,3 +206,30 @@ func TestInboundCallFromUnknownOrWithheldNumber(t *testing.T) {
 		t.Fatalf("withheld caller:\n%s", got)
 	}
 }
+
+func TestVoiceDuplicatedGatherWebhookChargesOnce(t *testing.T) {
+	h := newHarness(t)
+	card := h.driverWith(alice, "en", "credit", 10000, map[string]any{"channel": "voice"})
+	h.meter("M1", "")
+	// The carrier delivers the confirming key press twice.
+	h.script(alice, sim.VoiceScript{Answer: "human", Steps: []sim.VoiceStep{{Digits: "1"}, {Digits: "1", Duplicate: true}}})
+	h.tap("M1", "1", card, 8*time.Second)
+	c := h.ended(alice, 1)
+	if got := heard(c); !strings.Contains(got, "is renewed until") {
+		t.Fatalf("call:\n%s", got)
+	}
+	dup := false
+	for _, e := range c.Transcript {
+		dup = dup || strings.Contains(e.Detail, "duplicate delivery")
+	}
+	if !dup {
+		t.Fatal("the gather action was not delivered twice")
+	}
+	time.Sleep(time.Second)
+	if n := len(h.succeededCharges()); n != 1 {
+		t.Fatalf("%d charges, want 1", n)
+	}
+	if n := h.appliedRenewals("M1"); n != 1 {
+		t.Fatalf("%d meter renewals, want 1", n)
+	}
+}

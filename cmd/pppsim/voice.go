@@ -11,8 +11,9 @@ import (
 
 type (
 	voiceStep struct {
-		Digits string `json:"digits,omitempty"`
-		Hangup bool   `json:"hangup,omitempty"`
+		Digits    string `json:"digits,omitempty"`
+		Hangup    bool   `json:"hangup,omitempty"`
+		Duplicate bool   `json:"duplicate,omitempty"`
 	}
 	transcriptEntry struct {
 		T        int    `json:"t"`
@@ -37,7 +38,8 @@ type (
 	}
 )
 
-// steps turns "1,1,2468" into one step per menu; "hangup" hangs up there.
+// steps turns "1,1,2468" into one step per menu; "hangup" hangs up there,
+// "-" stays silent and "1x2" presses 1 with the webhook delivered twice.
 func steps(press string) []voiceStep {
 	var out []voiceStep
 	for _, p := range strings.Split(press, ",") {
@@ -45,6 +47,9 @@ func steps(press string) []voiceStep {
 		switch {
 		case p == "hangup":
 			out = append(out, voiceStep{Hangup: true})
+		case strings.HasSuffix(p, "x2"):
+			// "1x2": press 1 and have the carrier deliver it twice.
+			out = append(out, voiceStep{Digits: strings.TrimSuffix(p, "x2"), Duplicate: true})
 		case p == "" || p == "-":
 			out = append(out, voiceStep{})
 		default:
