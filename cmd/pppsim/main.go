@@ -48,7 +48,8 @@ Commands:
   tap --meter M --bay B (--phone P | --card TOKEN) [--minutes 30 | --for 90s] [--amount 10.00]
   user add ... [--channel sms|voice] [--pin 2468]   voice drivers are called; the PIN guards voice confirmation
   phone voice P --answer human|voicemail|busy|no-answer|failed [--rings 2] [--press 1,1]
-                               how the phone answers the platform's calls (keys pressed at each menu)
+                               how the phone answers the platform's calls: keys pressed at each menu
+                               (- stays silent, hangup hangs up, 1x2 presses 1 and the webhook arrives twice)
   call --from P [--press 1,1] [--withheld]      call the platform from a phone and print the call
   calls P                      the calls of a phone with what was said and pressed
   app add --phone P [--platform fcm|apns]       give a driver the simulated app (notifications first)
