@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,37 +18,13 @@ import (
 // platformKey is the test platform key-encryption key.
 var platformKey = bytes.Repeat([]byte{7}, devicelink.KeyLen)
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type harness struct {
 	t     *testing.T
 	ctx   context.Context
 	rdb   *redis.Client
 	svc   *devicelink.Service
 	sink  *devicelinktest.Sink
-	clock *clock
+	clock *devicelinktest.Clock
 }
 
 func newHarness(t *testing.T) *harness {
@@ -65,7 +40,7 @@ func newHarnessWith(t *testing.T, mutate func(*devicelink.Config)) *harness {
 		ctx:   context.Background(),
 		rdb:   redistest.Client(t, redistest.DBDeviceLink),
 		sink:  devicelinktest.NewSink(),
-		clock: &clock{t: time.Date(2030, 1, 1, 10, 0, 0, 0, time.UTC)},
+		clock: devicelinktest.NewClock(time.Date(2030, 1, 1, 10, 0, 0, 0, time.UTC)),
 	}
 	cfg := devicelink.DefaultConfig()
 	cfg.Logger = slog.New(slog.DiscardHandler)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,35 +20,12 @@ import (
 
 const adminToken = "test-admin-token"
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type harness struct {
 	t     *testing.T
 	ctx   context.Context
 	svc   *devicelink.Service
 	sink  *devicelinktest.Sink
-	clock *clock
+	clock *devicelinktest.Clock
 	srv   *httptest.Server
 	fleet *meter.Fleet
 }
@@ -62,7 +38,7 @@ func newHarness(t *testing.T, poll time.Duration) *harness {
 		t:     t,
 		ctx:   context.Background(),
 		sink:  devicelinktest.NewSink(),
-		clock: &clock{t: time.Date(2030, 3, 4, 9, 0, 0, 0, time.UTC)},
+		clock: devicelinktest.NewClock(time.Date(2030, 3, 4, 9, 0, 0, 0, time.UTC)),
 	}
 	cfg := devicelink.DefaultConfig()
 	cfg.Logger = slog.New(slog.DiscardHandler)

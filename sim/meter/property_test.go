@@ -27,7 +27,7 @@ type propWorld struct {
 	t     *testing.T
 	ctx   context.Context
 	rng   *rand.Rand
-	clock *clock
+	clock *devicelinktest.Clock
 	svc   *devicelink.Service
 	sink  *devicelinktest.Sink
 	fleet *meter.Fleet
@@ -41,7 +41,7 @@ func newPropWorld(t *testing.T, seed uint64) *propWorld {
 	t.Helper()
 	w := &propWorld{
 		t: t, ctx: context.Background(), rng: rand.New(rand.NewPCG(seed, 7)),
-		clock: &clock{t: time.Date(2030, 3, 4, 9, 0, 0, 0, time.UTC)}, sink: devicelinktest.NewSink(),
+		clock: devicelinktest.NewClock(time.Date(2030, 3, 4, 9, 0, 0, 0, time.UTC)), sink: devicelinktest.NewSink(),
 	}
 	calls := 0
 	waker := &devicelinktest.Waker{OnWake: func(ctx context.Context, req devicelink.WakeRequest) (devicelink.WakeResult, error) {
