@@ -321,7 +321,13 @@ func (w *Webhooks) gather(ctx context.Context, c echo.Context, f url.Values) (st
 func (w *Webhooks) noInput(ctx context.Context, d *doc, cl *call) (string, error) {
 	cl.NoInput++
 	if cl.NoInput > w.Runner.Settings.Voice.MaxNoInput {
-		d.say(w.prompt(cl.Lang, "goodbye", w.baseData()))
+		if cl.Conv == "" {
+			// A caller not yet matched to a session: nothing will follow by text.
+			d.say(w.prompt(cl.Lang, "not_found", w.baseData()))
+			d.say(w.prompt(cl.Lang, "unknown_caller", w.baseData()))
+		} else {
+			d.say(w.prompt(cl.Lang, "goodbye", w.baseData()))
+		}
 		d.hangup()
 		if err := w.fallback(ctx, *cl, "no-input"); err != nil {
 			return "", err

@@ -112,7 +112,7 @@ func money(minor int64) string { return fmt.Sprintf("%d.%02d", minor/100, minor%
 func cmdUserAdd(ctx context.Context, c *cli, args []string) error {
 	var phone, lang, kind, last4, balance, channel, pin string
 	if _, err := flags("user add", args, func(fs *flag.FlagSet) {
-		fs.StringVar(&channel, "channel", "sms", "")
+		fs.StringVar(&channel, "channel", "", "")
 		fs.StringVar(&pin, "pin", "", "")
 		fs.StringVar(&phone, "phone", "", "")
 		fs.StringVar(&lang, "lang", "en", "")
@@ -138,7 +138,11 @@ func cmdUserAdd(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("register user: %w", err)
 	}
 	return c.print(map[string]any{"user": u, "card": cd}, func() {
-		c.printf("registered user %s  phone %s  language %s  reached by %s\n", u.ID, u.Phone, u.Language, channel)
+		reached := "the operator's channel order"
+		if channel != "" {
+			reached = channel + " first"
+		}
+		c.printf("registered user %s  phone %s  language %s  reached by %s\n", u.ID, u.Phone, u.Language, reached)
 		c.printf("  card %s ending %s (token %s, balance %s)\n", cd.Kind, cd.Last4, cd.Token, money(cd.BalanceMinor))
 	})
 }
