@@ -30,7 +30,7 @@ func testSettings(t *testing.T) *workflows.Settings {
 		"lead_time: 10m":                       "lead_time: 5s",
 		"grace_period: 10m":                    "grace_period: 12s",
 		"grace_alert_before: 3m":               "grace_alert_before: 8s",
-		"meter_ack_timeout: 2m":                "meter_ack_timeout: 4s",
+		"meter_ack_timeout: 2m":                "meter_ack_timeout: 8s",
 		"zones:\n":                             "zones:\n  short:\n    maximum_stay: 40s\n",
 		"lead_time_range: {min: 5m, max: 30m}": "lead_time_range: {min: 1s, max: 30m}",
 	} {
@@ -82,7 +82,7 @@ func newHarnessWith(t *testing.T, edit func(*workflows.Settings)) *harness {
 	}
 	app, err := NewApp(cfg, Options{Settings: set, MeterPoll: 100 * time.Millisecond,
 		RetryDelay: func(int) time.Duration { return 200 * time.Millisecond },
-		VoiceTick:  100 * time.Millisecond,
+		VoiceTick:  100 * time.Millisecond, HoldPause: 4 * time.Second,
 		DeviceLink: func(c *devicelink.Config) { c.WakeBatchWindow = 200 * time.Millisecond }}, log)
 	if err != nil {
 		t.Fatal(err)
