@@ -82,20 +82,25 @@ func TestEscalationPushThenSMSThenCallAnsweredByKeypad(t *testing.T) {
 }
 
 func TestEscalationAnsweredInTheAppStopsIt(t *testing.T) {
-	h := newHarnessWith(t, fastEscalation)
+	// The SMS would follow the push after 5 s, the call 5 s later: time enough
+	// for the app to answer first.
+	h := newHarnessWith(t, func(s *workflows.Settings) {
+		s.Escalation = []workflows.EscalationStep{{Channel: "push"}, {Channel: "sms", After: 5 * time.Second}, {Channel: "voice", After: 5 * time.Second}}
+	})
 	card := h.driver(alice, "en", "credit", 10000)
 	appID, _ := h.withApp(alice)
 	if s := h.simctl("POST", "/apps/"+appID+"/script", map[string]any{"press": "renew", "after_ms": 200}, nil); s != 200 {
 		t.Fatalf("script app: %d", s)
 	}
 	h.meter("M1", "")
-	h.tap("M1", "1", card, 20*time.Second)
+	h.tap("M1", "1", card, 30*time.Second)
+	tapped := time.Now()
 	h.phase(alice, workflows.PhaseParked)
 	h.eventually("the renewal", func() bool {
 		st, _ := h.conv(alice)
 		return len(st.Renewals) == 1 && st.Renewals[0].MeterAck == "acked"
 	})
-	time.Sleep(3 * time.Second) // past both escalation steps
+	time.Sleep(time.Until(tapped.Add(12 * time.Second))) // past both escalation steps
 	if msgs := h.inbox(alice); len(msgs) != 0 {
 		t.Fatalf("texts after an app answer: %s", bodies(msgs))
 	}
@@ -237,13 +242,25 @@ func TestQuietHoursSkipTheCall(t *testing.T) {
 }
 
 func TestEscalationAnsweredBySMSNoCallAndPushConfirmation(t *testing.T) {
-	h := newHarnessWith(t, fastEscalation)
+	h := newHarnessWith(t, func(s *workflows.Settings) {
+		// The call would follow the SMS after 6 s: time enough to answer.
+		s.Escalation = []workflows.EscalationStep{{Channel: "push"}, {Channel: "sms", After: 2 * time.Second}, {Channel: "voice", After: 6 * time.Second}}
+	})
 	card := h.driver(alice, "en", "credit", 10000)
 	appID, _ := h.withApp(alice)
 	h.meter("M1", "")
-	h.tap("M1", "1", card, 20*time.Second)
-	h.renew(alice, 1)           // the SMS comes 2 s after the ignored push; the driver answers it
-	time.Sleep(3 * time.Second) // past the call's escalation step
+	h.tap("M1", "1", card, 30*time.Second)
+	h.expect(alice, 1, "Reply 1 to extend") // the SMS comes 2 s after the ignored push
+	sent := time.Now()
+	h.text(alice, "1", false)
+	st, _ := h.conv(alice)
+	if _, armed := st.Timers[workflows.TimerEscalate]; armed {
+		t.Fatal("the answer did not stop the escalation")
+	}
+	h.expect(alice, 2, "Reply 1 to confirm")
+	h.text(alice, "1", false)
+	h.expect(alice, 3, "Renewed")
+	time.Sleep(time.Until(sent.Add(8 * time.Second))) // past the call's escalation step
 	var calls []sim.Call
 	h.simctl("GET", "/phones/"+alice+"/calls", nil, &calls)
 	if len(calls) != 0 {
