@@ -146,6 +146,7 @@ type CreateMeterResponse struct {
 // already authenticate its callers:
 //
 //	POST /meters                            register (JSON Meter without key_epoch) -> 201 CreateMeterResponse
+//	                                        (409 if the id or the sim_number is already registered)
 //	GET  /meters                            {"meters": [Meter...]}
 //	GET  /meters/:id                        MeterStatus: last seen, battery, pending and in-doubt
 //	                                        commands with histories, wake attempts, security and
@@ -293,6 +294,8 @@ func (s *Service) adminError(c echo.Context, err error) error {
 		status, msg = http.StatusNotFound, "not found"
 	case errors.Is(err, ErrExists):
 		status, msg = http.StatusConflict, "already exists"
+	case errors.Is(err, ErrSIMInUse):
+		status, msg = http.StatusConflict, err.Error()
 	case errors.Is(err, ErrWrongState), errors.Is(err, ErrConflict):
 		status, msg = http.StatusConflict, err.Error()
 	default:

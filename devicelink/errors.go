@@ -26,6 +26,9 @@ var (
 	ErrNotFound = errors.New("devicelink: not found")
 	// ErrExists means a meter with that id is already registered.
 	ErrExists = errors.New("devicelink: already exists")
+	// ErrSIMInUse means another registered meter already has that SIM
+	// number: a wake call to it would reach the other meter.
+	ErrSIMInUse = errors.New("devicelink: sim number registered to another meter")
 	// ErrInvalid means an argument failed validation; the wrapped message says
 	// which.
 	ErrInvalid = errors.New("devicelink: invalid argument")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"testing"
 	"time"
@@ -65,9 +66,16 @@ type testMeter struct {
 	seq   uint64
 }
 
+// simOf is the SIM number the harness gives meter id: one number a meter.
+func simOf(id string) string {
+	f := fnv.New32a()
+	f.Write([]byte(id))
+	return fmt.Sprintf("+8529%07d", f.Sum32()%10_000_000)
+}
+
 func (h *harness) meter(id string, bays ...string) *testMeter {
 	h.t.Helper()
-	key, err := h.svc.CreateMeter(h.ctx, devicelink.Meter{ID: id, SIMNumber: "+85291234567", Zone: "Z1", Location: "Queen's Rd", Bays: bays})
+	key, err := h.svc.CreateMeter(h.ctx, devicelink.Meter{ID: id, SIMNumber: simOf(id), Zone: "Z1", Location: "Queen's Rd", Bays: bays})
 	if err != nil {
 		h.t.Fatalf("CreateMeter: %v", err)
 	}

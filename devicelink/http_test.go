@@ -109,6 +109,7 @@ func TestAdminAPI(t *testing.T) {
 		want       int
 	}{
 		{"duplicate", `{"id":"M-7","bays":["1"]}`, http.StatusConflict},
+		{"sim number of another meter", `{"id":"M-8","sim_number":"+85290000007","bays":["1"]}`, http.StatusConflict},
 		{"invalid", `{"id":"M 8","bays":["1"]}`, http.StatusBadRequest},
 		{"key epoch is not accepted", `{"id":"M-8","bays":["1"],"key_epoch":3}`, http.StatusBadRequest},
 		{"not json", `{`, http.StatusBadRequest},

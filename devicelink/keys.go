@@ -14,6 +14,12 @@ import "strconv"
 //	                                       most once a minute): missing-meter alarms
 //	ppp:dl:outbox                   SET    meter ids whose outcome sink has entries the
 //	                                       Sink / FailureSink refused (retried by the sweep)
+//	ppp:dl:sim:<number>             STRING meter id holding the E.164 SIM number: one SIM,
+//	                                       one meter. Claimed with SET NX before the meter
+//	                                       hash is created (the two live in different
+//	                                       slots), released only by the meter that holds it
+//	                                       (release_sim.lua) when its creation fails or the
+//	                                       meter gives the number up
 //	ppp:dl:m:{id}                   HASH   meter profile and link state:
 //	                                       id, sim_number, zone, location, bays (JSON),
 //	                                       key_epoch, key_enc (meter master key sealed
@@ -63,6 +69,7 @@ const (
 	keyOutbox     = keyPrefix + "outbox"
 )
 
+func keySIM(number string) string      { return keyPrefix + "sim:" + number }
 func keyMeter(id string) string        { return keyPrefix + "m:{" + id + "}" }
 func keyTxn(id string) string          { return keyMeter(id) + ":txn" }
 func keyTxnIDs(id string) string       { return keyMeter(id) + ":txnid" }

@@ -50,22 +50,83 @@ func validateMeter(m Meter) error {
 // CreateMeter registers m with a fresh random 32-byte master key, stored
 // encrypted under the platform key, and returns the key: it is never
 // readable again. KeyEpoch is set to 1; a zero CreatedAt to now. A meter id
-// already registered gives ErrExists.
+// already registered gives ErrExists; a SIM number another meter has gives
+// ErrSIMInUse.
 func (s *Service) CreateMeter(ctx context.Context, m Meter) ([]byte, error) {
 	if err := validateMeter(m); err != nil {
 		return nil, err
 	}
+	claimed, err := s.claimSIM(ctx, m.SIMNumber, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	key, stored, err := s.createMeter(ctx, m)
+	if err != nil && claimed && !stored {
+		// The claim must go even when ctx has ended.
+		if rerr := s.releaseSIM(context.WithoutCancel(ctx), m.SIMNumber, m.ID); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}
+	return key, err
+}
+
+// claimSIM makes meterID the holder of a SIM number's index entry. It
+// reports whether this call made the claim; an entry the meter already held
+// (a registration that failed half-way) is kept and not reported. No number
+// claims nothing.
+func (s *Service) claimSIM(ctx context.Context, number, meterID string) (bool, error) {
+	if number == "" {
+		return false, nil
+	}
+	for range 3 {
+		ok, err := s.rdb.SetNX(ctx, keySIM(number), meterID, 0).Result()
+		if err != nil {
+			return false, fmt.Errorf("devicelink: claim sim of meter %s: %w", meterID, err)
+		}
+		if ok {
+			return true, nil
+		}
+		owner, err := s.rdb.Get(ctx, keySIM(number)).Result()
+		if errors.Is(err, redis.Nil) {
+			continue // released meanwhile: claim again
+		}
+		if err != nil {
+			return false, fmt.Errorf("devicelink: sim of meter %s: %w", meterID, err)
+		}
+		if owner != meterID {
+			return false, fmt.Errorf("%w: meter %s has it", ErrSIMInUse, owner)
+		}
+		return false, nil
+	}
+	return false, fmt.Errorf("devicelink: claim sim of meter %s: index keeps changing", meterID)
+}
+
+// releaseSIM drops a SIM number's index entry if meterID holds it. It is
+// what removing a meter or changing its number must call for the old number.
+func (s *Service) releaseSIM(ctx context.Context, number, meterID string) error {
+	if number == "" {
+		return nil
+	}
+	if err := scriptReleaseSIM.Run(ctx, s.rdb, []string{keySIM(number)}, meterID).Err(); err != nil {
+		return fmt.Errorf("devicelink: release sim of meter %s: %w", meterID, err)
+	}
+	return nil
+}
+
+// createMeter stores a validated meter whose SIM number is claimed; stored
+// reports whether its hash was written (a later step may still fail).
+func (s *Service) createMeter(ctx context.Context, m Meter) (key []byte, stored bool, err error) {
 	m.KeyEpoch = 1
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = s.now()
 	}
-	key := make([]byte, KeyLen)
+	key = make([]byte, KeyLen)
 	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("devicelink: meter key: %w", err)
+		return nil, false, fmt.Errorf("devicelink: meter key: %w", err)
 	}
 	bays, err := json.Marshal(m.Bays)
 	if err != nil {
-		return nil, fmt.Errorf("devicelink: encode bays: %w", err)
+		return nil, false, fmt.Errorf("devicelink: encode bays: %w", err)
 	}
 	created, err := scriptCreateMeter.Run(ctx, s.rdb, []string{keyMeter(m.ID)},
 		"id", m.ID,
@@ -78,20 +139,20 @@ func (s *Service) CreateMeter(ctx context.Context, m Meter) ([]byte, error) {
 		"created_at", formatTime(m.CreatedAt),
 	).Int()
 	if err != nil {
-		return nil, fmt.Errorf("devicelink: create meter %s: %w", m.ID, err)
+		return nil, false, fmt.Errorf("devicelink: create meter %s: %w", m.ID, err)
 	}
 	if created == 0 {
-		return nil, fmt.Errorf("%w: meter %s", ErrExists, m.ID)
+		return nil, false, fmt.Errorf("%w: meter %s", ErrExists, m.ID)
 	}
 	if err := s.rdb.ZAdd(ctx, keyMeters, redis.Z{Score: float64(m.CreatedAt.UnixMilli()), Member: m.ID}).Err(); err != nil {
-		return nil, fmt.Errorf("devicelink: list meter %s: %w", m.ID, err)
+		return nil, true, fmt.Errorf("devicelink: list meter %s: %w", m.ID, err)
 	}
 	// A meter that never connects is reported missing too.
 	if err := s.rdb.ZAddNX(ctx, keySeen, redis.Z{Score: float64(m.CreatedAt.UnixMilli()), Member: m.ID}).Err(); err != nil {
-		return nil, fmt.Errorf("devicelink: seen index: %w", err)
+		return nil, true, fmt.Errorf("devicelink: seen index: %w", err)
 	}
 	s.log.InfoContext(ctx, "meter registered", "meter", m.ID, "sim", maskNumber(m.SIMNumber), "bays", len(m.Bays))
-	return key, nil
+	return key, true, nil
 }
 
 // keyAD binds a sealed meter key to its meter and epoch.

@@ -16,7 +16,7 @@ func TestCreateMeter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.KeyEpoch != 1 || !got.CreatedAt.Equal(h.clock.Now()) || len(got.Bays) != 2 || got.Zone != "Z1" || got.SIMNumber != "+85291234567" {
+	if got.KeyEpoch != 1 || !got.CreatedAt.Equal(h.clock.Now()) || len(got.Bays) != 2 || got.Zone != "Z1" || got.SIMNumber != simOf("M-1") {
 		t.Errorf("meter = %+v", got)
 	}
 	if len(m.key) != devicelink.KeyLen {

@@ -35,6 +35,8 @@ var (
 	luaPromoteKey string
 	//go:embed lua/drop_next_key.lua
 	luaDropNextKey string
+	//go:embed lua/release_sim.lua
+	luaReleaseSIM string
 )
 
 var (
@@ -52,4 +54,5 @@ var (
 	scriptRotateBegin   = redis.NewScript(luaRotateBegin)
 	scriptPromoteKey    = redis.NewScript(luaPromoteKey)
 	scriptDropNextKey   = redis.NewScript(luaDropNextKey)
+	scriptReleaseSIM    = redis.NewScript(luaReleaseSIM)
 )

@@ -82,7 +82,7 @@ func TestSleepingMeterIsWokenAndRenewed(t *testing.T) {
 		t.Fatalf("sweep ran %d steps, want 1", r.Steps)
 	}
 	reqs := waker.Requests()
-	if len(reqs) != 1 || reqs[0] != (devicelink.WakeRequest{MeterID: "M-1", SIMNumber: "+85291234567", AttemptID: "M-1:1"}) {
+	if len(reqs) != 1 || reqs[0] != (devicelink.WakeRequest{MeterID: "M-1", SIMNumber: simOf("M-1"), AttemptID: "M-1:1"}) {
 		t.Fatalf("wake requests = %+v", reqs)
 	}
 	if got := h.state("c-1"); got != devicelink.StateWaking {

@@ -36,7 +36,7 @@ type (
 // the admin API and a device registered through the app API.
 func cmdAppAdd(ctx context.Context, c *cli, args []string) error {
 	var phone, platform string
-	if _, err := flags("app add", args, func(fs *flag.FlagSet) {
+	if err := c.flagsOnly("app add", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&phone, "phone", "", "")
 		fs.StringVar(&platform, "platform", "fcm", "")
 	}); err != nil {
@@ -68,11 +68,14 @@ func cmdAppAdd(ctx context.Context, c *cli, args []string) error {
 func cmdAppPress(ctx context.Context, c *cli, args []string) error {
 	var press string
 	var after time.Duration
-	pos, err := flags("app press", args, func(fs *flag.FlagSet) {
+	pos, err := c.flags("app press", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&press, "press", "1", "")
 		fs.DurationVar(&after, "after", 500*time.Millisecond, "")
 	})
-	if err != nil || len(pos) != 1 {
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
 		return fmt.Errorf("app press APP --press 1|2|3|yes|no|renew [--after 500ms]: %w", errUsage)
 	}
 	if err := c.api.simctl(ctx, "POST", "/apps/"+url.PathEscape(pos[0])+"/script", map[string]any{"press": press, "after_ms": after.Milliseconds()}, nil); err != nil {
@@ -83,8 +86,11 @@ func cmdAppPress(ctx context.Context, c *cli, args []string) error {
 }
 
 func cmdAppShow(ctx context.Context, c *cli, args []string) error {
-	pos, err := flags("app show", args, func(*flag.FlagSet) {})
-	if err != nil || len(pos) != 1 {
+	pos, err := c.flags("app show", args, func(*flag.FlagSet) {})
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
 		return fmt.Errorf("app show APP: %w", errUsage)
 	}
 	var app simApp

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ func money(minor int64) string { return fmt.Sprintf("%d.%02d", minor/100, minor%
 
 func cmdUserAdd(ctx context.Context, c *cli, args []string) error {
 	var phone, lang, kind, last4, balance, channel, pin string
-	if _, err := flags("user add", args, func(fs *flag.FlagSet) {
+	if err := c.flagsOnly("user add", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&channel, "channel", "", "")
 		fs.StringVar(&pin, "pin", "", "")
 		fs.StringVar(&phone, "phone", "", "")
@@ -123,7 +124,7 @@ func cmdUserAdd(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if phone == "" {
-		return fmt.Errorf("user add: --phone is required")
+		return fmt.Errorf("user add: --phone is required: %w", errUsage)
 	}
 	bal, err := parseAmount(balance)
 	if err != nil {
@@ -155,7 +156,7 @@ func (c *cli) userByPhone(ctx context.Context, phone string) (user, error) {
 
 func cmdUserShow(ctx context.Context, c *cli, args []string) error {
 	var phone string
-	if _, err := flags("user show", args, func(fs *flag.FlagSet) { fs.StringVar(&phone, "phone", "", "") }); err != nil {
+	if err := c.flagsOnly("user show", args, func(fs *flag.FlagSet) { fs.StringVar(&phone, "phone", "", "") }); err != nil {
 		return err
 	}
 	u, err := c.userByPhone(ctx, phone)
@@ -190,10 +191,10 @@ func expandBays(spec string) ([]string, error) {
 func cmdMeterAdd(ctx context.Context, c *cli, args []string) error {
 	var id, simNumber, zone, location, bays string
 	var online bool
-	if _, err := flags("meter add", args, func(fs *flag.FlagSet) {
+	if err := c.flagsOnly("meter add", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&online, "online", false, "")
 		fs.StringVar(&id, "id", "", "")
-		fs.StringVar(&simNumber, "sim-number", "+85260000001", "")
+		fs.StringVar(&simNumber, "sim-number", "", "")
 		fs.StringVar(&zone, "zone", "", "")
 		fs.StringVar(&location, "location", "Queen's Road Central", "")
 		fs.StringVar(&bays, "bays", "1-20", "")
@@ -201,7 +202,10 @@ func cmdMeterAdd(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if id == "" {
-		return fmt.Errorf("meter add: --id is required")
+		return fmt.Errorf("meter add: --id is required: %w", errUsage)
+	}
+	if simNumber == "" {
+		simNumber = simNumberFor(id)
 	}
 	list, err := expandBays(bays)
 	if err != nil {
@@ -218,6 +222,16 @@ func cmdMeterAdd(ctx context.Context, c *cli, args []string) error {
 		}
 		c.printf("meter %s registered with the server (%d bays, SIM %s), %s\n", id, len(list), simNumber, state)
 	})
+}
+
+// simNumberFor is the SIM number meter add gives a meter without
+// --sim-number: derived from the id, so each meter has its own and the
+// platform's wake call reaches that meter. Two ids may still share one (one
+// in ten million); the server then answers 409 and --sim-number settles it.
+func simNumberFor(id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return fmt.Sprintf("+8526%07d", h.Sum32()%10_000_000)
 }
 
 type meterSnapshot struct {
@@ -249,8 +263,11 @@ func clock(t time.Time) string {
 }
 
 func cmdMeterShow(ctx context.Context, c *cli, args []string) error {
-	pos, err := flags("meter show", args, func(*flag.FlagSet) {})
-	if err != nil || len(pos) != 1 {
+	pos, err := c.flags("meter show", args, func(*flag.FlagSet) {})
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
 		return fmt.Errorf("meter show METER: %w", errUsage)
 	}
 	var m meterSnapshot
@@ -276,11 +293,17 @@ func cmdMeterShow(ctx context.Context, c *cli, args []string) error {
 	})
 }
 
-func cmdMeterList(ctx context.Context, c *cli, _ []string) error {
-	var ms []meterSnapshot
-	if err := c.api.simctl(ctx, "GET", "/meters", nil, &ms); err != nil {
+func cmdMeterList(ctx context.Context, c *cli, args []string) error {
+	if err := c.flagsOnly("meter list", args, nil); err != nil {
 		return err
 	}
+	var list struct {
+		Meters []meterSnapshot `json:"meters"`
+	}
+	if err := c.api.simctl(ctx, "GET", "/meters", nil, &list); err != nil {
+		return err
+	}
+	ms := list.Meters
 	return c.print(ms, func() {
 		for _, m := range ms {
 			c.printf("%-12s %-28s zone %-10q %d bays  last exchange %s\n", m.ID, m.Location, m.Zone, len(m.Bays), clock(m.LastExchange))
@@ -292,7 +315,7 @@ func cmdTap(ctx context.Context, c *cli, args []string) error {
 	var meterID, bay, phone, token, amount string
 	var minutes int
 	var dur time.Duration
-	if _, err := flags("tap", args, func(fs *flag.FlagSet) {
+	if err := c.flagsOnly("tap", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&meterID, "meter", "", "")
 		fs.StringVar(&bay, "bay", "", "")
 		fs.StringVar(&phone, "phone", "", "")
@@ -352,7 +375,7 @@ func cmdTap(ctx context.Context, c *cli, args []string) error {
 func cmdSMSSend(ctx context.Context, c *cli, args []string) error {
 	var from, to string
 	var twice bool
-	pos, err := flags("sms send", args, func(fs *flag.FlagSet) {
+	pos, err := c.flags("sms send", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&from, "from", "", "")
 		fs.StringVar(&to, "to", "", "")
 		fs.BoolVar(&twice, "twice", false, "")
@@ -397,11 +420,14 @@ func (c *cli) printMessage(m phoneMessage) {
 func cmdSMSInbox(ctx context.Context, c *cli, args []string) error {
 	var wait time.Duration
 	var follow bool
-	pos, err := flags("sms inbox", args, func(fs *flag.FlagSet) {
+	pos, err := c.flags("sms inbox", args, func(fs *flag.FlagSet) {
 		fs.DurationVar(&wait, "wait", 0, "")
 		fs.BoolVar(&follow, "follow", false, "")
 	})
-	if err != nil || len(pos) != 1 {
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
 		return fmt.Errorf("sms inbox PHONE: %w", errUsage)
 	}
 	msgs, err := c.inbox(ctx, pos[0], "")
@@ -444,8 +470,11 @@ func cmdSMSInbox(ctx context.Context, c *cli, args []string) error {
 
 func cmdPhoneSet(ctx context.Context, c *cli, args []string) error {
 	var behaviour string
-	pos, err := flags("phone set", args, func(fs *flag.FlagSet) { fs.StringVar(&behaviour, "behaviour", "ok", "") })
-	if err != nil || len(pos) != 1 {
+	pos, err := c.flags("phone set", args, func(fs *flag.FlagSet) { fs.StringVar(&behaviour, "behaviour", "ok", "") })
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
 		return fmt.Errorf("phone set PHONE --behaviour B: %w", errUsage)
 	}
 	if err := c.api.simctl(ctx, "POST", "/phones/"+url.PathEscape(pos[0]), map[string]any{"behaviour": behaviour}, nil); err != nil {
@@ -456,8 +485,11 @@ func cmdPhoneSet(ctx context.Context, c *cli, args []string) error {
 }
 
 func cmdCardShow(ctx context.Context, c *cli, args []string) error {
-	pos, err := flags("card show", args, func(*flag.FlagSet) {})
-	if err != nil || len(pos) != 1 {
+	pos, err := c.flags("card show", args, func(*flag.FlagSet) {})
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
 		return fmt.Errorf("card show TOKEN: %w", errUsage)
 	}
 	var cd card
@@ -473,14 +505,17 @@ func cmdCardSet(ctx context.Context, c *cli, args []string) error {
 	var decline, unavailable int
 	var expired, blacklisted bool
 	var balance string
-	pos, err := flags("card set", args, func(fs *flag.FlagSet) {
+	pos, err := c.flags("card set", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&decline, "decline-next", -1, "")
 		fs.IntVar(&unavailable, "unavailable-next", -1, "")
 		fs.BoolVar(&expired, "expired", false, "")
 		fs.BoolVar(&blacklisted, "blacklisted", false, "")
 		fs.StringVar(&balance, "balance", "", "")
 	})
-	if err != nil || len(pos) != 1 {
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
 		return fmt.Errorf("card set TOKEN [flags]: %w", errUsage)
 	}
 	patch := map[string]any{"expired": expired, "blacklisted": blacklisted}
@@ -504,7 +539,10 @@ func cmdCardSet(ctx context.Context, c *cli, args []string) error {
 	return c.print(cd, func() { c.printf("card %s updated\n", cd.Token) })
 }
 
-func cmdCharges(ctx context.Context, c *cli, _ []string) error {
+func cmdCharges(ctx context.Context, c *cli, args []string) error {
+	if err := c.flagsOnly("charges", args, nil); err != nil {
+		return err
+	}
 	var chs []charge
 	if err := c.api.simctl(ctx, "GET", "/charges", nil, &chs); err != nil {
 		return err
@@ -521,7 +559,7 @@ func cmdCharges(ctx context.Context, c *cli, _ []string) error {
 
 func cmdHistory(ctx context.Context, c *cli, args []string) error {
 	var phone, conv string
-	if _, err := flags("history", args, func(fs *flag.FlagSet) {
+	if err := c.flagsOnly("history", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&phone, "phone", "", "")
 		fs.StringVar(&conv, "conv", "", "")
 	}); err != nil {
@@ -529,7 +567,7 @@ func cmdHistory(ctx context.Context, c *cli, args []string) error {
 	}
 	if conv == "" {
 		if phone == "" {
-			return fmt.Errorf("history: --phone or --conv is required")
+			return fmt.Errorf("history: --phone or --conv is required: %w", errUsage)
 		}
 		var list struct {
 			Conversations []convState `json:"conversations"`
@@ -562,7 +600,10 @@ func cmdHistory(ctx context.Context, c *cli, args []string) error {
 	})
 }
 
-func cmdConversations(ctx context.Context, c *cli, _ []string) error {
+func cmdConversations(ctx context.Context, c *cli, args []string) error {
+	if err := c.flagsOnly("conversations", args, nil); err != nil {
+		return err
+	}
 	var list struct {
 		Conversations []convState `json:"conversations"`
 	}
@@ -578,8 +619,11 @@ func cmdConversations(ctx context.Context, c *cli, _ []string) error {
 
 func cmdBlacklist(ctx context.Context, c *cli, args []string) error {
 	var reason string
-	pos, err := flags("blacklist", args, func(fs *flag.FlagSet) { fs.StringVar(&reason, "reason", "", "") })
-	if err != nil || len(pos) != 2 || reason == "" {
+	pos, err := c.flags("blacklist", args, func(fs *flag.FlagSet) { fs.StringVar(&reason, "reason", "", "") })
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 || reason == "" {
 		return fmt.Errorf("blacklist phone|card VALUE --reason R: %w", errUsage)
 	}
 	if err := c.api.admin(ctx, "POST", "/blacklist", map[string]any{"kind": pos[0], "value": pos[1], "reason": reason}, nil); err != nil {
@@ -589,7 +633,10 @@ func cmdBlacklist(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-func cmdAlerts(ctx context.Context, c *cli, _ []string) error {
+func cmdAlerts(ctx context.Context, c *cli, args []string) error {
+	if err := c.flagsOnly("alerts", args, nil); err != nil {
+		return err
+	}
 	var list struct {
 		Alerts []struct {
 			At      time.Time `json:"at"`
@@ -613,11 +660,14 @@ func cmdAlerts(ctx context.Context, c *cli, _ []string) error {
 
 func cmdFault(ctx context.Context, c *cli, args []string) error {
 	var count, delay int
-	pos, err := flags("fault", args, func(fs *flag.FlagSet) {
+	pos, err := c.flags("fault", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&count, "count", 1, "")
 		fs.IntVar(&delay, "delay-ms", 0, "")
 	})
-	if err != nil || len(pos) != 1 {
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
 		return fmt.Errorf("fault KIND: %w", errUsage)
 	}
 	if pos[0] == "clear" {

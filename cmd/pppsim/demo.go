@@ -15,7 +15,7 @@ import (
 func cmdDemo(ctx context.Context, c *cli, args []string) error {
 	var phone, meterID, bay, lang string
 	var timeout time.Duration
-	if _, err := flags("demo", args, func(fs *flag.FlagSet) {
+	if err := c.flagsOnly("demo", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&phone, "phone", fmt.Sprintf("+852912%05d", time.Now().UnixNano()/1e6%100000), "")
 		fs.StringVar(&meterID, "meter", "MTR-DEMO", "")
 		fs.StringVar(&bay, "bay", "12", "")

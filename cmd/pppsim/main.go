@@ -31,7 +31,7 @@ Global flags (or environment):
   --server URL       server base URL (PPP_SERVER_URL, default http://127.0.0.1:8080)
   --sim URL          simulator base URL (PPP_SIM_URL, default http://127.0.0.1:8081)
   --admin-token T    admin API token (PPP_ADMIN_TOKEN, default dev-admin-token)
-  --json             print JSON instead of text
+  --json             print JSON instead of text (also after the command)
   --tz ZONE          time zone of printed times (PPP_TZ, default Asia/Hong_Kong, as the shipped settings)
 
 Commands:
@@ -40,6 +40,7 @@ Commands:
   user show --phone P
   meter add --id M [--sim-number +852...] [--zone Z] [--location L] [--bays 1-20] [--online]
                                meters sleep unless --online; the platform wakes them with a call
+                               to the SIM (default: a number derived from the id, one per meter)
   meter status M               the platform's view: last seen, battery, commands, wake attempts, events
   meter cancel|retry M COMMAND    cancel or retry a meter command (operator)
   meter fault M --power-loss before_journal|after_journal|after_execute|after_ack | --radio-unreachable | --clear
@@ -72,8 +73,17 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "pppsim:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is 2 for a command line pppsim does not understand, 1 for any
+// other failure.
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
 }
 
 // cli carries what every command needs.
@@ -92,7 +102,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	asJSON := g.Bool("json", false, "")
 	tz := g.String("tz", env("PPP_TZ", "Asia/Hong_Kong"), "")
 	if err := g.Parse(args); err != nil {
-		return fmt.Errorf("%v\n\n%s", err, usage)
+		return fmt.Errorf("%v: %w\n\n%s", err, errUsage, usage)
 	}
 	loc, err := time.LoadLocation(*tz)
 	if err != nil {
@@ -114,7 +124,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if f, ok := commands[cmd]; ok {
 		return f(ctx, c, rest)
 	}
-	return fmt.Errorf("unknown command %q\n\n%s", strings.Join(append([]string{cmd}, rest...), " "), usage)
+	return fmt.Errorf("unknown command %q: %w\n\n%s", strings.Join(append([]string{cmd}, rest...), " "), errUsage, usage)
 }
 
 type command func(ctx context.Context, c *cli, args []string) error
@@ -136,15 +146,20 @@ func init() {
 	}
 }
 
-// flags parses command flags, allowing positional arguments anywhere.
-func flags(name string, args []string, define func(*flag.FlagSet)) ([]string, error) {
+// flags parses a command's flags, allowing positional arguments and the
+// global --json anywhere, and returns the positional arguments. A nil define
+// defines no flags of the command's own. An unknown flag is a usage error.
+func (c *cli) flags(name string, args []string, define func(*flag.FlagSet)) ([]string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	define(fs)
+	if define != nil {
+		define(fs)
+	}
+	fs.BoolVar(&c.json, "json", c.json, "")
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%s: %v (see pppsim help)", name, err)
+			return nil, fmt.Errorf("%s: %v: %w", name, err, errUsage)
 		}
 		if fs.NArg() == 0 {
 			return positional, nil
@@ -154,4 +169,17 @@ func flags(name string, args []string, define func(*flag.FlagSet)) ([]string, er
 	}
 }
 
-var errUsage = errors.New("missing arguments (see pppsim help)")
+// flagsOnly is flags for a command that takes no positional arguments.
+func (c *cli) flagsOnly(name string, args []string, define func(*flag.FlagSet)) error {
+	pos, err := c.flags(name, args, define)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%s: unexpected argument %q: %w", name, pos[0], errUsage)
+	}
+	return nil
+}
+
+// errUsage marks a command line pppsim does not understand; main exits 2.
+var errUsage = errors.New("wrong arguments (see pppsim help)")

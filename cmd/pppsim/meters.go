@@ -51,8 +51,11 @@ type meterStatus struct {
 
 // cmdMeterStatus prints the operator's view of a meter from the admin API.
 func cmdMeterStatus(ctx context.Context, c *cli, args []string) error {
-	pos, err := flags("meter status", args, func(*flag.FlagSet) {})
-	if err != nil || len(pos) != 1 {
+	pos, err := c.flags("meter status", args, func(*flag.FlagSet) {})
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
 		return fmt.Errorf("meter status METER: %w", errUsage)
 	}
 	var s meterStatus
@@ -84,12 +87,15 @@ func cmdMeterStatus(ctx context.Context, c *cli, args []string) error {
 func cmdMeterFault(ctx context.Context, c *cli, args []string) error {
 	var powerLoss string
 	var unreachable, clear bool
-	pos, err := flags("meter fault", args, func(fs *flag.FlagSet) {
+	pos, err := c.flags("meter fault", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&powerLoss, "power-loss", "", "")
 		fs.BoolVar(&unreachable, "radio-unreachable", false, "")
 		fs.BoolVar(&clear, "clear", false, "")
 	})
-	if err != nil || len(pos) != 1 {
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
 		return fmt.Errorf("meter fault METER [--power-loss P | --radio-unreachable | --clear]: %w", errUsage)
 	}
 	body := map[string]any{}
@@ -109,8 +115,11 @@ func cmdMeterFault(ctx context.Context, c *cli, args []string) error {
 // cmdMeterCommand cancels or retries a command through the admin API.
 func cmdMeterCommand(action string) command {
 	return func(ctx context.Context, c *cli, args []string) error {
-		pos, err := flags("meter "+action, args, func(*flag.FlagSet) {})
-		if err != nil || len(pos) != 2 {
+		pos, err := c.flags("meter "+action, args, func(*flag.FlagSet) {})
+		if err != nil {
+			return err
+		}
+		if len(pos) != 2 {
 			return fmt.Errorf("meter %s METER COMMAND: %w", action, errUsage)
 		}
 		path := "/meters/" + url.PathEscape(pos[0]) + "/commands/" + url.PathEscape(pos[1]) + "/" + action

@@ -65,12 +65,15 @@ func steps(press string) []voiceStep {
 func cmdPhoneVoice(ctx context.Context, c *cli, args []string) error {
 	var answer, press string
 	var rings int
-	pos, err := flags("phone voice", args, func(fs *flag.FlagSet) {
+	pos, err := c.flags("phone voice", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&answer, "answer", "human", "")
 		fs.StringVar(&press, "press", "", "")
 		fs.IntVar(&rings, "rings", 2, "")
 	})
-	if err != nil || len(pos) != 1 {
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
 		return fmt.Errorf("phone voice PHONE --answer A [--press 1,1]: %w", errUsage)
 	}
 	body := map[string]any{"answer": answer, "rings": rings, "steps": steps(press)}
@@ -122,7 +125,7 @@ func (c *cli) printCall(cl simCall) {
 func cmdCall(ctx context.Context, c *cli, args []string) error {
 	var from, press string
 	var withheld bool
-	if _, err := flags("call", args, func(fs *flag.FlagSet) {
+	if err := c.flagsOnly("call", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&from, "from", "", "")
 		fs.StringVar(&press, "press", "", "")
 		fs.BoolVar(&withheld, "withheld", false, "")
@@ -146,8 +149,11 @@ func cmdCall(ctx context.Context, c *cli, args []string) error {
 }
 
 func cmdCalls(ctx context.Context, c *cli, args []string) error {
-	pos, err := flags("calls", args, func(*flag.FlagSet) {})
-	if err != nil || len(pos) != 1 {
+	pos, err := c.flags("calls", args, func(*flag.FlagSet) {})
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
 		return fmt.Errorf("calls PHONE: %w", errUsage)
 	}
 	var calls []simCall

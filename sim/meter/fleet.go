@@ -175,6 +175,10 @@ func (f *Fleet) register(ctx context.Context, spec Spec) ([]byte, uint32, error)
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 	var rr registerResponse
 	_ = json.Unmarshal(raw, &rr)
+	if resp.StatusCode == http.StatusConflict {
+		// The id or the SIM number is registered already: the tester's to fix.
+		return nil, 0, fmt.Errorf("%w: meter %s: platform answered %d %s", ErrExists, spec.ID, resp.StatusCode, rr.Error)
+	}
 	if resp.StatusCode != http.StatusCreated {
 		return nil, 0, fmt.Errorf("%w: meter %s: platform answered %d %s", ErrRegister, spec.ID, resp.StatusCode, rr.Error)
 	}

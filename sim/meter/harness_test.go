@@ -3,6 +3,8 @@ package meter_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -67,9 +69,16 @@ func newHarness(t *testing.T, poll time.Duration) *harness {
 	return h
 }
 
+// simOf is the SIM number the harness gives meter id: one number a meter.
+func simOf(id string) string {
+	f := fnv.New32a()
+	f.Write([]byte(id))
+	return fmt.Sprintf("+8526%07d", f.Sum32()%10_000_000)
+}
+
 func (h *harness) add(id string, bays ...string) *meter.Meter {
 	h.t.Helper()
-	m, err := h.fleet.Add(h.ctx, meter.Spec{ID: id, SIMNumber: "+85261234567", Zone: "Central", Location: "Pedder St", Bays: bays})
+	m, err := h.fleet.Add(h.ctx, meter.Spec{ID: id, SIMNumber: simOf(id), Zone: "Central", Location: "Pedder St", Bays: bays})
 	if err != nil {
 		h.t.Fatalf("Add: %v", err)
 	}

@@ -43,6 +43,15 @@ func TestControlRoutes(t *testing.T) {
 	if status, _ := call("POST", "/sim/v1/meters", `{"id":"PM-5","bays":["1"]}`); status != http.StatusConflict {
 		t.Errorf("duplicate add: %d", status)
 	}
+	// The platform refuses a second meter with the number: a conflict, not a
+	// platform failure, and the fleet does not keep the meter.
+	if status, body := call("POST", "/sim/v1/meters", `{"id":"PM-7","sim_number":"+85261230005","bays":["1"]}`); status != http.StatusConflict ||
+		!strings.Contains(string(body), "sim number") {
+		t.Errorf("add with a taken SIM number: %d %s", status, body)
+	}
+	if status, _ := call("GET", "/sim/v1/meters/PM-7", ""); status != http.StatusNotFound {
+		t.Errorf("refused meter is in the fleet: %d", status)
+	}
 	if status, _ := call("POST", "/sim/v1/meters", `{"id":"PM-6","bays":["1"],"colour":"red"}`); status != http.StatusBadRequest {
 		t.Errorf("unknown field: %d", status)
 	}
