@@ -46,7 +46,7 @@ func (s *Service) enqueueWake(ctx context.Context, meterID string, dueMS int64) 
 	b, _ := json.Marshal(wakePayload{Meter: meterID, DueMS: dueMS})
 	id := "dl:wake:" + meterID + ":" + strconv.FormatInt(dueMS, 10)
 	_, err := s.cfg.Tasks.EnqueueContext(ctx, asynq.NewTask(TaskWake, b), asynq.TaskID(id), asynq.Queue(s.cfg.TaskQueue),
-		asynq.ProcessAt(time.UnixMilli(dueMS)), asynq.MaxRetry(5))
+		asynq.ProcessIn(time.UnixMilli(dueMS).Sub(s.now())), asynq.MaxRetry(5))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		s.log.WarnContext(ctx, "wake task not enqueued, the sweep will run it", "meter", meterID, "err", err)
 	}
@@ -120,7 +120,7 @@ func (s *Service) enqueueSweep(ctx context.Context, after time.Time) error {
 	b, _ := json.Marshal(sweepPayload{Slot: slot.Unix()})
 	id := "dl:sweep:" + strconv.FormatInt(slot.Unix(), 10)
 	_, err := s.cfg.Tasks.EnqueueContext(ctx, asynq.NewTask(TaskSweep, b), asynq.TaskID(id), asynq.Queue(s.cfg.TaskQueue),
-		asynq.ProcessAt(slot), asynq.MaxRetry(1))
+		asynq.ProcessIn(slot.Sub(s.now())), asynq.MaxRetry(1))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("devicelink: enqueue sweep: %w", err)
 	}

@@ -43,6 +43,10 @@ func DefaultTaskConfig() TaskConfig {
 type TaskQueue struct {
 	Client *asynq.Client
 	Config TaskConfig
+	// Now is the service's clock (time.Now when nil). A timer's due time is
+	// on this clock, so the task is scheduled after the delay it leaves,
+	// not at the same instant on the machine's clock.
+	Now func() time.Time
 }
 
 // taskPayload is the payload of every conversation task.
@@ -56,6 +60,13 @@ var taskTypes = map[EffectKind]string{
 	EffectRenewMeter: TaskMeter, EffectOperatorAlert: TaskAlert,
 }
 
+func (q *TaskQueue) now() time.Time {
+	if q.Now != nil {
+		return q.Now()
+	}
+	return time.Now()
+}
+
 // Enqueue implements EffectQueue. A task id that already exists is success.
 func (q *TaskQueue) Enqueue(ctx context.Context, convID string, effects []Effect) error {
 	for _, e := range effects {
@@ -65,7 +76,7 @@ func (q *TaskQueue) Enqueue(ctx context.Context, convID string, effects []Effect
 		}
 		opts := []asynq.Option{asynq.TaskID(e.ID), asynq.Queue(q.Config.Queue), asynq.Retention(q.Config.Retention), asynq.MaxRetry(q.Config.MaxRetry)}
 		if e.Timer != nil {
-			opts = append(opts, asynq.ProcessAt(e.Timer.At))
+			opts = append(opts, asynq.ProcessIn(e.Timer.At.Sub(q.now())))
 		}
 		_, err = q.Client.EnqueueContext(ctx, asynq.NewTask(taskTypes[e.Kind], b), opts...)
 		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {

@@ -52,6 +52,10 @@ type Options struct {
 	ConnectBackDelay time.Duration
 	// DeviceLink adjusts the device link's config (timers).
 	DeviceLink func(*devicelink.Config)
+	// Clock is the service's one idea of "now" (time.Now when nil): quiet
+	// hours, message and history times, quotes and the due times of timers
+	// all read it, and the in-process simulator shares it.
+	Clock func() time.Time
 }
 
 // App is the assembled service: HTTP server, asynq worker and, in sim mode,
@@ -168,13 +172,13 @@ func (a *App) openRedis() error {
 
 // assemble wires every component.
 func (a *App) assemble() error {
-	now := time.Now
+	now := a.now
 	taskCfg := workflows.DefaultTaskConfig()
 	if a.opts.TaskConfig != nil {
 		taskCfg = *a.opts.TaskConfig
 	}
 	a.asynqCli = asynq.NewClient(a.redisOpt)
-	queue := &workflows.TaskQueue{Client: a.asynqCli, Config: taskCfg}
+	queue := &workflows.TaskQueue{Client: a.asynqCli, Config: taskCfg, Now: now}
 	a.runner = &workflows.Runner{
 		Settings: a.settings, Store: workflows.NewStore(a.rdb), Registry: workflows.NewRegistry(a.rdb, now),
 		Queue: queue, Now: now, Log: a.log,
@@ -268,6 +272,7 @@ func (a *App) assemble() error {
 			simCfg.VoiceTick = a.opts.VoiceTick
 		}
 		simCfg.GatewayAPIKey = a.cfg.PaymentKey
+		simCfg.Clock = now
 		simCfg.Logger = a.log.With("component", "sim")
 		se := echo.New()
 		se.HideBanner, se.HidePort = true, true
@@ -277,7 +282,7 @@ func (a *App) assemble() error {
 		a.gateway = sim.NewGateway(simCfg)
 		a.gateway.Register(se)
 		mcfg := meter.Config{ServerURL: a.cfg.PublicURL, AdminURL: a.cfg.PublicURL + "/admin/v1", AdminToken: a.cfg.AdminToken,
-			PollInterval: a.opts.MeterPoll, PlatformCallerID: a.cfg.WakeCallerID, ConnectBackDelay: a.opts.ConnectBackDelay}
+			PollInterval: a.opts.MeterPoll, PlatformCallerID: a.cfg.WakeCallerID, ConnectBackDelay: a.opts.ConnectBackDelay, Clock: now}
 		a.fleet = meter.NewFleet(mcfg)
 		a.carrier.SetCallee(func(ctx context.Context, to, from string) (string, bool) { return a.fleet.Ring(ctx, to, from) })
 		a.fleet.Register(se)
@@ -287,6 +292,14 @@ func (a *App) assemble() error {
 		a.simServer = &http.Server{Handler: se, ReadHeaderTimeout: 5 * time.Second}
 	}
 	return nil
+}
+
+// now is the service's clock.
+func (a *App) now() time.Time {
+	if a.opts.Clock != nil {
+		return a.opts.Clock()
+	}
+	return time.Now()
 }
 
 // Start serves HTTP, runs the worker and the recovery loop.
@@ -485,7 +498,7 @@ func (a *App) pushProviders() map[push.Platform]push.Provider {
 	out := map[push.Platform]push.Provider{}
 	fcmCfg, apnsCfg := push.DefaultFCMConfig(), push.DefaultAPNsConfig()
 	if a.cfg.Carrier == "sim" {
-		a.pushSim = sim.NewPushSim(sim.PushConfig{SimURL: a.SimURL(), FCMProject: "ppp-sim", FCMAccessToken: "sim-access-token",
+		a.pushSim = sim.NewPushSim(sim.PushConfig{Clock: a.now, SimURL: a.SimURL(), FCMProject: "ppp-sim", FCMAccessToken: "sim-access-token",
 			APNsTopic: "example.ppp.renew", Logger: a.log.With("component", "sim.push")})
 		fcmCfg.ProjectID, fcmCfg.Endpoint, fcmCfg.AccessToken = "ppp-sim", a.pushSim.FCMBase(), "sim-access-token"
 		apnsCfg.Host, apnsCfg.RootCAs, apnsCfg.Topic = a.pushSim.APNsURL(), a.pushSim.CertPool(), "example.ppp.renew"

@@ -219,25 +219,49 @@ func mustUserID(h *harness, phone string) string {
 	return u.ID
 }
 
+// The shipped quiet hours (22:00-07:00 in the operator's time zone) hold
+// calls back, before and after midnight; at noon the same escalation calls.
 func TestQuietHoursSkipTheCall(t *testing.T) {
-	h := newHarnessWith(t, func(s *workflows.Settings) {
-		fastEscalation(s)
-		s.Escalation = s.Escalation[1:] // sms, then voice
-		now := time.Now().In(s.Location())
-		s.QuietHours = workflows.QuietHours{Start: now.Add(-time.Hour).Format("15:04"), End: now.Add(time.Hour).Format("15:04")}
-		if err := s.Revalidate(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	card := h.driver(alice, "en", "credit", 10000)
-	h.meter("M1", "")
-	h.tap("M1", "1", card, 10*time.Second)
-	h.expect(alice, 1, "Reply 1 to extend")
-	time.Sleep(4 * time.Second) // past the call's escalation step
-	var calls []sim.Call
-	h.simctl("GET", "/phones/"+alice+"/calls", nil, &calls)
-	if len(calls) != 0 {
-		t.Fatalf("%d calls in quiet hours", len(calls))
+	for _, tc := range []struct {
+		name  string
+		at    time.Time
+		calls int
+	}{
+		{"late evening", time.Date(2026, time.June, 15, 23, 30, 0, 0, middayHK.Location()), 0},
+		{"after midnight", time.Date(2026, time.June, 16, 3, 0, 0, 0, middayHK.Location()), 0},
+		{"a minute before they end", time.Date(2026, time.June, 16, 6, 58, 0, 0, middayHK.Location()), 0},
+		{"noon", middayHK, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarnessAt(t, tc.at, func(s *workflows.Settings) {
+				fastEscalation(s)
+				s.Escalation = s.Escalation[1:] // sms, then voice
+				if q := s.QuietHours; q.Start != "22:00" || q.End != "07:00" {
+					t.Fatalf("the shipped quiet hours changed: %+v", q)
+				}
+			})
+			card := h.driver(alice, "en", "credit", 10000)
+			h.meter("M1", "")
+			h.tap("M1", "1", card, 10*time.Second)
+			h.expect(alice, 1, "Reply 1 to extend")
+			// The call's escalation step has run once its timer is gone.
+			h.eventually("the escalation step after the SMS", func() bool {
+				st, _ := h.conv(alice)
+				_, armed := st.Timers[workflows.TimerEscalate]
+				return !armed
+			})
+			var calls []sim.Call
+			if tc.calls > 0 {
+				h.eventually("the call", func() bool {
+					h.simctl("GET", "/phones/"+alice+"/calls", nil, &calls)
+					return len(calls) >= tc.calls
+				})
+			}
+			h.simctl("GET", "/phones/"+alice+"/calls", nil, &calls)
+			if len(calls) != tc.calls {
+				t.Fatalf("%d calls at %s, want %d", len(calls), tc.at.Format("15:04 MST"), tc.calls)
+			}
+		})
 	}
 }
 

@@ -52,12 +52,40 @@ type harness struct {
 	t   *testing.T
 	app *App
 	hc  *http.Client
+	now func() time.Time // the service's clock
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessWith(t, nil) }
 
+// middayHK is where the service's clock starts in every end-to-end test
+// unless the test places it elsewhere: a weekday noon in the operator's time
+// zone, outside the shipped quiet hours (22:00-07:00) and far from midnight,
+// so no test depends on the hour at which it runs.
+var middayHK = time.Date(2026, time.June, 15, 12, 0, 0, 0, mustZone("Asia/Hong_Kong"))
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// clockAt is a clock that reads start now and runs at the machine's rate,
+// so real timers (asynq, the simulated meters) and the service agree.
+func clockAt(start time.Time) func() time.Time {
+	offset := time.Until(start)
+	return func() time.Time { return time.Now().Add(offset) }
+}
+
 // newHarnessWith lets a test change the settings first.
 func newHarnessWith(t *testing.T, edit func(*workflows.Settings)) *harness {
+	t.Helper()
+	return newHarnessAt(t, middayHK, edit)
+}
+
+// newHarnessAt starts the service with its clock placed at start.
+func newHarnessAt(t *testing.T, start time.Time, edit func(*workflows.Settings)) *harness {
 	t.Helper()
 	redistest.Client(t, redistest.DBEndToEnd) // flushes the database
 	cfg, err := LoadConfig(func(k string) string {
@@ -80,7 +108,8 @@ func newHarnessWith(t *testing.T, edit func(*workflows.Settings)) *harness {
 	if edit != nil {
 		edit(set)
 	}
-	app, err := NewApp(cfg, Options{Settings: set, MeterPoll: 100 * time.Millisecond,
+	clock := clockAt(start)
+	app, err := NewApp(cfg, Options{Settings: set, MeterPoll: 100 * time.Millisecond, Clock: clock,
 		RetryDelay: func(int) time.Duration { return 200 * time.Millisecond },
 		VoiceTick:  100 * time.Millisecond, HoldPause: 4 * time.Second,
 		DeviceLink: func(c *devicelink.Config) { c.WakeBatchWindow = 200 * time.Millisecond }}, log)
@@ -95,7 +124,7 @@ func newHarnessWith(t *testing.T, edit func(*workflows.Settings)) *harness {
 		defer cancel()
 		app.Close(ctx)
 	})
-	return &harness{t: t, app: app, hc: &http.Client{Timeout: 30 * time.Second}}
+	return &harness{t: t, app: app, hc: &http.Client{Timeout: 30 * time.Second}, now: clock}
 }
 
 // call makes a JSON request and decodes the answer; it returns the status.
