@@ -2,7 +2,10 @@
 SHELL := /bin/bash
 GO ?= go
 REDIS_ADDR ?= 127.0.0.1:6379
-export PPP_TEST_REDIS_ADDR ?= $(REDIS_ADDR)
+# Tests and benchmarks run on a Redis of their own: .ci/with-test-redis starts
+# one on a free port (and stops it afterwards) unless PPP_TEST_REDIS_ADDR names
+# a server to use. The Redis at REDIS_ADDR is never flushed by a test.
+WITH_TEST_REDIS := bash .ci/with-test-redis
 
 .PHONY: help run test bench lint redis build fuzz
 
@@ -15,12 +18,12 @@ run: ## start the server with embedded Redis and the simulated carrier, meters a
 build: ## build pppd and pppsim into bin/
 	$(GO) build -o bin/ ./cmd/...
 
-test: redis ## go vet, then every test with the race detector against a real Redis
+test: ## go vet, then every test with the race detector against a Redis of its own
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(WITH_TEST_REDIS) $(GO) test -race -count=1 -timeout 30m ./...
 
-bench: redis ## run the benchmarks and print their figures and ratios
-	@set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./... | tee bench.out
+bench: ## run the benchmarks (on a Redis of their own) and print their figures and ratios
+	@set -o pipefail; $(WITH_TEST_REDIS) $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./... | tee bench.out
 	@echo; echo "Summary (bench.out has the raw output):"; awk -f .ci/bench-summary.awk bench.out
 
 lint: ## gofmt, go vet and staticcheck
