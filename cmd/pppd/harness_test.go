@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
@@ -188,7 +189,9 @@ func (h *harness) driverWith(phone, lang, kind string, balance int64, extra map[
 
 func (h *harness) meter(id, zone string) {
 	h.t.Helper()
-	if s := h.simctl("POST", "/meters", map[string]any{"id": id, "sim_number": "+85260000001", "zone": zone, "location": "Pier Road", "bays": []string{"1", "2", "3"}}, nil); s != 201 {
+	// Every meter has a SIM number of its own: a taken number is refused.
+	sim := fmt.Sprintf("+8526%07d", crc32.ChecksumIEEE([]byte(id))%10_000_000)
+	if s := h.simctl("POST", "/meters", map[string]any{"id": id, "sim_number": sim, "zone": zone, "location": "Pier Road", "bays": []string{"1", "2", "3"}}, nil); s != 201 {
 		h.t.Fatalf("add meter: %d", s)
 	}
 }
