@@ -187,11 +187,15 @@ func (h *harness) driverWith(phone, lang, kind string, balance int64, extra map[
 	return card.Token
 }
 
+// simNumber is the SIM number of a test meter: every meter has its own, as
+// a taken number is refused.
+func simNumber(meterID string) string {
+	return fmt.Sprintf("+8526%07d", crc32.ChecksumIEEE([]byte(meterID))%10_000_000)
+}
+
 func (h *harness) meter(id, zone string) {
 	h.t.Helper()
-	// Every meter has a SIM number of its own: a taken number is refused.
-	sim := fmt.Sprintf("+8526%07d", crc32.ChecksumIEEE([]byte(id))%10_000_000)
-	if s := h.simctl("POST", "/meters", map[string]any{"id": id, "sim_number": sim, "zone": zone, "location": "Pier Road", "bays": []string{"1", "2", "3"}}, nil); s != 201 {
+	if s := h.simctl("POST", "/meters", map[string]any{"id": id, "sim_number": simNumber(id), "zone": zone, "location": "Pier Road", "bays": []string{"1", "2", "3"}}, nil); s != 201 {
 		h.t.Fatalf("add meter: %d", s)
 	}
 }

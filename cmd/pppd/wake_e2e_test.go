@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestSleepingMeterIsWokenByACallAndRenewed(t *testing.T) {
 	// The carrier placed the wake call from the platform's number; the meter
 	// checked the caller ID, refused it, connected back and acked.
 	var calls []sim.Call
-	h.simctl("GET", "/phones/+85260000001/calls", nil, &calls)
+	h.simctl("GET", "/phones/"+url.PathEscape(simNumber("M1"))+"/calls", nil, &calls)
 	if len(calls) == 0 || calls[0].From != h.app.cfg.WakeCallerID || calls[0].Status != "busy" {
 		t.Fatalf("wake calls %+v, want one from %s refused (busy)", calls, h.app.cfg.WakeCallerID)
 	}
@@ -63,7 +64,7 @@ func TestSpoofedCallerDoesNotWakeTheMeter(t *testing.T) {
 		var res struct {
 			Outcome string `json:"outcome"`
 		}
-		if s := h.simctl("POST", "/ring", map[string]string{"to": "+85260000001", "from": from}, &res); s != 200 {
+		if s := h.simctl("POST", "/ring", map[string]string{"to": simNumber("M1"), "from": from}, &res); s != 200 {
 			t.Fatalf("ring: %d", s)
 		}
 		if res.Outcome != "busy" {
