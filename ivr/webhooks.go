@@ -40,19 +40,23 @@ type Webhooks struct {
 type Metrics struct {
 	Calls    *prometheus.CounterVec
 	Statuses *prometheus.CounterVec
+	// StoreUnavailable counts voice webhooks answered with an apology and a
+	// hangup because Redis could not be reached, by route.
+	StoreUnavailable *prometheus.CounterVec
 }
 
 // NewMetrics creates the voice metrics.
 func NewMetrics() *Metrics {
 	return &Metrics{
-		Calls:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_voice_calls_total", Help: "Voice webhooks by route and outcome."}, []string{"route", "outcome"}),
-		Statuses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_voice_status_callbacks_total", Help: "Call status callbacks by status."}, []string{"status"}),
+		Calls:            prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_voice_calls_total", Help: "Voice webhooks by route and outcome."}, []string{"route", "outcome"}),
+		Statuses:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_voice_status_callbacks_total", Help: "Call status callbacks by status."}, []string{"status"}),
+		StoreUnavailable: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_voice_store_unavailable_total", Help: "Voice webhooks answered with an apology and a hangup because Redis was unreachable, by route."}, []string{"route"}),
 	}
 }
 
 // Collectors returns the metrics for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.Calls, m.Statuses}
+	return []prometheus.Collector{m.Calls, m.Statuses, m.StoreUnavailable}
 }
 
 // Register mounts the voice routes on g (the /twilio group).
@@ -97,11 +101,17 @@ func (w *Webhooks) twiml(route string, h handler) echo.HandlerFunc {
 			}
 		}
 		out, err := h(ctx, c, f)
-		if err != nil {
+		switch {
+		case err != nil && storeUnavailable(err):
+			w.Metrics.StoreUnavailable.WithLabelValues(route).Inc()
+			w.Metrics.Calls.WithLabelValues(route, "store_unavailable").Inc()
+			w.Log.ErrorContext(ctx, "voice webhook not recorded: store unavailable, caller told and hung up", "route", route, "call", sid, "err", err)
+			return w.write(c, w.apology(f.Get("lang")))
+		case err != nil:
 			w.Metrics.Calls.WithLabelValues(route, "error").Inc()
 			w.Log.ErrorContext(ctx, "voice webhook failed", "route", route, "call", sid, "err", err)
 			out = w.apology(f.Get("lang"))
-		} else {
+		default:
 			w.Metrics.Calls.WithLabelValues(route, "ok").Inc()
 		}
 		w.Redis.Set(ctx, key, out, callTTL)

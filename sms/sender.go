@@ -48,21 +48,29 @@ type Metrics struct {
 	Segments *prometheus.CounterVec
 	Inbound  *prometheus.CounterVec
 	Statuses *prometheus.CounterVec
+	// StatusUnknown counts status callbacks for messages the service did not
+	// send, by reason (no_mid, unknown_mid).
+	StatusUnknown *prometheus.CounterVec
+	// StoreUnavailable counts inbound messages answered with a request to
+	// send again because Redis could not be reached.
+	StoreUnavailable prometheus.Counter
 }
 
 // NewMetrics creates the SMS metrics.
 func NewMetrics() *Metrics {
 	return &Metrics{
-		Sent:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_sms_sent_total", Help: "Outbound SMS by template and result."}, []string{"template", "result"}),
-		Segments: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_sms_segments_total", Help: "Outbound SMS segments by encoding."}, []string{"encoding"}),
-		Inbound:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_sms_inbound_total", Help: "Inbound SMS by outcome."}, []string{"outcome"}),
-		Statuses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_sms_status_callbacks_total", Help: "Status callbacks by status and whether they changed anything."}, []string{"status", "applied"}),
+		Sent:             prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_sms_sent_total", Help: "Outbound SMS by template and result."}, []string{"template", "result"}),
+		Segments:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_sms_segments_total", Help: "Outbound SMS segments by encoding."}, []string{"encoding"}),
+		Inbound:          prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_sms_inbound_total", Help: "Inbound SMS by outcome."}, []string{"outcome"}),
+		Statuses:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_sms_status_callbacks_total", Help: "Status callbacks by status and whether they changed anything."}, []string{"status", "applied"}),
+		StatusUnknown:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_sms_status_unknown_total", Help: "Status callbacks for messages not sent by this service, by reason."}, []string{"reason"}),
+		StoreUnavailable: prometheus.NewCounter(prometheus.CounterOpts{Name: "ppp_sms_store_unavailable_total", Help: "Inbound SMS not recorded because Redis was unreachable; the driver was asked to send again."}),
 	}
 }
 
 // Collectors returns the metrics for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.Sent, m.Segments, m.Inbound, m.Statuses}
+	return []prometheus.Collector{m.Sent, m.Segments, m.Inbound, m.Statuses, m.StatusUnknown, m.StoreUnavailable}
 }
 
 // Sender sends conversation messages through twilio-go. It implements

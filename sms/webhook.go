@@ -62,7 +62,7 @@ func (w *Webhooks) inbound(c echo.Context) error {
 	key := "ppp:sms:in:" + sid
 	fresh, err := w.Redis.SetNX(ctx, key, "1", w.DedupeTTL).Result()
 	if err != nil {
-		return err
+		return w.storeDown(c, log, body, err)
 	}
 	if !fresh {
 		w.Metrics.Inbound.WithLabelValues("duplicate").Inc()
@@ -73,6 +73,9 @@ func (w *Webhooks) inbound(c echo.Context) error {
 	if err != nil {
 		// Forget the id so the carrier's retry is processed.
 		w.Redis.Del(context.WithoutCancel(ctx), key)
+		if storeUnavailable(err) {
+			return w.storeDown(c, log, body, err)
+		}
 		w.Metrics.Inbound.WithLabelValues("error").Inc()
 		log.ErrorContext(ctx, "inbound SMS failed", "err", err)
 		return c.String(http.StatusInternalServerError, "try again")
@@ -80,6 +83,17 @@ func (w *Webhooks) inbound(c echo.Context) error {
 	w.Metrics.Inbound.WithLabelValues(outcome).Inc()
 	log.InfoContext(ctx, "inbound SMS", "outcome", outcome)
 	return emptyResponse(c)
+}
+
+// storeDown answers a message that could not be recorded because Redis is
+// unreachable: the carrier does not retry an inbound webhook, so the driver
+// is asked inline to send the reply again.
+func (w *Webhooks) storeDown(c echo.Context, log *slog.Logger, body string, err error) error {
+	ctx := c.Request().Context()
+	w.Metrics.StoreUnavailable.Inc()
+	w.Metrics.Inbound.WithLabelValues("store_unavailable").Inc()
+	log.ErrorContext(ctx, "inbound SMS not recorded: store unavailable, driver asked to send again", "err", err)
+	return resendResponse(c, body)
 }
 
 // handle turns an inbound text into a workflow input and returns a short
@@ -143,14 +157,20 @@ func answer(r Reply) workflows.Answer {
 }
 
 // status applies a delivery status callback. Statuses only move forward; a
-// permanent failure is reported to the conversation once.
+// permanent failure is reported to the conversation once. A callback for a
+// message the service did not send (no mid, or no record of it) is counted,
+// logged and acknowledged with 204, changing nothing: an error answer would
+// only make the carrier log a webhook failure.
 func (w *Webhooks) status(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := twiliohook.Form(c)
 	mid := c.QueryParam("mid")
 	st, sid, code := f.Get("MessageStatus"), f.Get("MessageSid"), f.Get("ErrorCode")
+	if mid == "" {
+		return w.unknownMessage(c, "no_mid", mid, sid, st)
+	}
 	rank, known := statusRank[st]
-	if mid == "" || !known || sid == "" {
+	if !known || sid == "" {
 		w.Log.WarnContext(ctx, "malformed status callback", "mid", mid, "status", st)
 		return c.String(http.StatusBadRequest, "mid, MessageSid and a known MessageStatus are required")
 	}
@@ -159,9 +179,12 @@ func (w *Webhooks) status(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if changed == -1 {
+		return w.unknownMessage(c, "unknown_mid", mid, sid, st)
+	}
 	w.Metrics.Statuses.WithLabelValues(st, strconv.FormatBool(changed == 1)).Inc()
 	if changed != 1 {
-		w.Log.InfoContext(ctx, "status callback ignored", "task", mid, "status", st, "known", changed != -1)
+		w.Log.InfoContext(ctx, "status callback ignored", "task", mid, "status", st)
 		return c.NoContent(http.StatusNoContent)
 	}
 	if st == "undelivered" || st == "failed" {
@@ -169,6 +192,15 @@ func (w *Webhooks) status(c echo.Context) error {
 			return err
 		}
 	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// unknownMessage acknowledges a status callback for a message the service has
+// no record of, without changing anything.
+func (w *Webhooks) unknownMessage(c echo.Context, reason, mid, sid, st string) error {
+	w.Metrics.StatusUnknown.WithLabelValues(reason).Inc()
+	w.Log.WarnContext(c.Request().Context(), "status callback for a message not sent by this service",
+		"reason", reason, "task", mid, "sid", sid, "status", st)
 	return c.NoContent(http.StatusNoContent)
 }
 

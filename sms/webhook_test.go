@@ -29,11 +29,12 @@ const (
 )
 
 type env struct {
-	e      *echo.Echo
-	rdb    *redis.Client
-	runner *workflows.Runner
-	queue  *workflowstest.Queue
-	now    time.Time
+	e       *echo.Echo
+	rdb     *redis.Client
+	runner  *workflows.Runner
+	queue   *workflowstest.Queue
+	metrics *sms.Metrics
+	now     time.Time
 }
 
 func newEnv(t *testing.T) *env {
@@ -43,7 +44,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &env{rdb: rdb, queue: &workflowstest.Queue{}, now: time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)}
+	v := &env{rdb: rdb, queue: &workflowstest.Queue{}, metrics: sms.NewMetrics(), now: time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)}
 	now := func() time.Time { return v.now }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	v.runner = &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, now), Queue: v.queue, Now: now, Log: log}
@@ -53,7 +54,7 @@ func newEnv(t *testing.T) *env {
 	v.e = echo.New()
 	hook := twiliohook.DefaultConfig()
 	hook.PublicURL, hook.AuthToken = public, token
-	(&sms.Webhooks{Runner: v.runner, Redis: rdb, Metrics: sms.NewMetrics(), Queue: v.queue, DedupeTTL: 48 * time.Hour, Now: now, Log: log}).
+	(&sms.Webhooks{Runner: v.runner, Redis: rdb, Metrics: v.metrics, Queue: v.queue, DedupeTTL: 48 * time.Hour, Now: now, Log: log}).
 		Register(v.e.Group("/twilio", twiliohook.Middleware(hook)))
 	return v
 }
