@@ -2,9 +2,11 @@ package workflows
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -46,38 +48,103 @@ type Registry struct {
 // ErrExists means a phone or card is already registered to another user.
 var ErrExists = errors.New("already registered")
 
+// ErrInvalidID means a user id is outside the safe charset
+// ([A-Za-z0-9_-], 1 to 64 characters). Such an id cannot name a user, so
+// it can never reach a key of the phone or card indexes.
+var ErrInvalidID = errors.New("invalid user id")
+
+var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ValidUserID reports whether id is a well-formed user id.
+func ValidUserID(id string) bool { return userIDPattern.MatchString(id) }
+
+//go:embed lua/put_user.lua
+var putUserLua string
+
+var putUserScript = redis.NewScript(putUserLua)
+
+// putUserAttempts bounds the retries of a registration whose record
+// changed between reading it and writing it.
+const putUserAttempts = 10
+
 // NewRegistry returns a registry on rdb.
 func NewRegistry(rdb redis.UniversalClient, now func() time.Time) *Registry {
 	return &Registry{rdb: rdb, now: now}
 }
 
 // PutUser registers or updates a user. A phone or card registered to
-// another user is refused with ErrExists.
+// another user is refused with ErrExists, an ill-formed id with
+// ErrInvalidID. The record and its indexes change in one step: a phone or
+// card the user no longer has stops pointing at the user.
 func (r *Registry) PutUser(ctx context.Context, u User) error {
-	if u.CreatedAt.IsZero() {
-		u.CreatedAt = r.now()
-	}
-	for key, what := range map[string]string{keyUserPhone(u.Phone): "phone", keyUserCard(u.CardToken): "card"} {
-		owner, err := r.rdb.Get(ctx, key).Result()
-		if err == nil && owner != u.ID {
-			return fmt.Errorf("%s: %w to user %s", what, ErrExists, owner)
-		}
-	}
-	b, err := json.Marshal(u)
-	if err != nil {
-		return err
-	}
-	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, keyUser(u.ID), b, 0)
-		p.Set(ctx, keyUserPhone(u.Phone), u.ID, 0)
-		p.Set(ctx, keyUserCard(u.CardToken), u.ID, 0)
-		return nil
-	})
-	return err
+	return r.putUser(ctx, u, false)
 }
 
-// User loads a user by id.
+// UpdateUser changes a registered user like PutUser, and answers
+// ErrNotFound when no user has that id.
+func (r *Registry) UpdateUser(ctx context.Context, u User) error {
+	return r.putUser(ctx, u, true)
+}
+
+func (r *Registry) putUser(ctx context.Context, u User, mustExist bool) error {
+	if !ValidUserID(u.ID) {
+		return fmt.Errorf("user %q: %w", u.ID, ErrInvalidID)
+	}
+	must := "0"
+	if mustExist {
+		must = "1"
+	}
+	for range putUserAttempts {
+		oldRaw, err := r.rdb.Get(ctx, keyUser(u.ID)).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		next := u
+		oldPhone, oldCard := keyUserPhone(u.Phone), keyUserCard(u.CardToken)
+		if oldRaw != "" {
+			var old User
+			if err := json.Unmarshal([]byte(oldRaw), &old); err != nil {
+				return fmt.Errorf("user %s: %w", u.ID, err)
+			}
+			oldPhone, oldCard = keyUserPhone(old.Phone), keyUserCard(old.CardToken)
+			if next.CreatedAt.IsZero() {
+				next.CreatedAt = old.CreatedAt
+			}
+		}
+		if next.CreatedAt.IsZero() {
+			next.CreatedAt = r.now()
+		}
+		b, err := json.Marshal(next)
+		if err != nil {
+			return err
+		}
+		res, err := putUserScript.Run(ctx, r.rdb,
+			[]string{keyUser(u.ID), keyUserPhone(u.Phone), keyUserCard(u.CardToken), oldPhone, oldCard},
+			u.ID, b, oldRaw, must).StringSlice()
+		if err != nil {
+			return fmt.Errorf("put user %s: %w", u.ID, err)
+		}
+		switch res[0] {
+		case "ok":
+			return nil
+		case "missing":
+			return fmt.Errorf("user %s: %w", u.ID, ErrNotFound)
+		case "phone", "card":
+			return fmt.Errorf("%s: %w to user %s", res[0], ErrExists, res[1])
+		case "changed":
+			continue
+		default:
+			return fmt.Errorf("put user %s: unexpected answer %q", u.ID, res)
+		}
+	}
+	return fmt.Errorf("put user %s: %w", u.ID, ErrConflict)
+}
+
+// User loads a user by id. An ill-formed id names no user: ErrNotFound.
 func (r *Registry) User(ctx context.Context, id string) (User, error) {
+	if !ValidUserID(id) {
+		return User{}, fmt.Errorf("user %q: %w", id, ErrNotFound)
+	}
 	raw, err := r.rdb.Get(ctx, keyUser(id)).Result()
 	if errors.Is(err, redis.Nil) {
 		return User{}, fmt.Errorf("user %s: %w", id, ErrNotFound)
@@ -89,7 +156,9 @@ func (r *Registry) User(ctx context.Context, id string) (User, error) {
 	return u, json.Unmarshal([]byte(raw), &u)
 }
 
-func (r *Registry) userBy(ctx context.Context, key string) (User, error) {
+// userBy follows an index key to its user. An entry whose user no longer
+// has the phone or card (left by an earlier version) is not followed.
+func (r *Registry) userBy(ctx context.Context, key string, holds func(User) bool) (User, error) {
 	id, err := r.rdb.Get(ctx, key).Result()
 	if errors.Is(err, redis.Nil) {
 		return User{}, ErrNotFound
@@ -97,17 +166,24 @@ func (r *Registry) userBy(ctx context.Context, key string) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	return r.User(ctx, id)
+	u, err := r.User(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	if !holds(u) {
+		return User{}, ErrNotFound
+	}
+	return u, nil
 }
 
 // UserByPhone finds the user registered with an E.164 phone number.
 func (r *Registry) UserByPhone(ctx context.Context, phone string) (User, error) {
-	return r.userBy(ctx, keyUserPhone(phone))
+	return r.userBy(ctx, keyUserPhone(phone), func(u User) bool { return u.Phone == phone })
 }
 
 // UserByCard finds the user whose registered card has this token.
 func (r *Registry) UserByCard(ctx context.Context, token string) (User, error) {
-	return r.userBy(ctx, keyUserCard(token))
+	return r.userBy(ctx, keyUserCard(token), func(u User) bool { return u.CardToken == token })
 }
 
 // Blacklist adds a phone or card token with a reason (bad debt, stolen,

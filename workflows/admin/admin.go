@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/crypto/bcrypt"
 
@@ -52,12 +53,18 @@ func fail(c echo.Context, status int, code, msg string) error {
 	return c.JSON(status, map[string]apiError{"error": {Code: code, Message: msg}})
 }
 
-// Register mounts the routes on g.
+// MaxBodyBytes bounds an admin request body; a larger one answers 413.
+const MaxBodyBytes = 64 << 10
+
+// Register mounts the routes on g. Routes that read a body refuse one
+// larger than MaxBodyBytes.
 func (a *API) Register(g *echo.Group) {
-	g.POST("/users", a.putUser)
+	limit := middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: strconv.Itoa(MaxBodyBytes)})
+	g.POST("/users", a.createUser, limit)
 	g.GET("/users", a.findUser)
 	g.GET("/users/:id", a.getUser)
-	g.POST("/blacklist", a.blacklist)
+	g.PUT("/users/:id", a.updateUser, limit)
+	g.POST("/blacklist", a.blacklist, limit)
 	g.DELETE("/blacklist/:kind/:value", a.unblacklist)
 	g.GET("/conversations", a.conversations)
 	g.GET("/conversations/:id", a.conversation)
@@ -119,11 +126,52 @@ func view(u workflows.User) userView {
 	return v
 }
 
-func (a *API) putUser(c echo.Context) error {
-	var r userRequest
-	if err := c.Bind(&r); err != nil {
-		return fail(c, http.StatusBadRequest, "bad_json", "the body must be a JSON user")
+// bind decodes a JSON body into v. When it cannot, it answers (413 for a
+// body over the limit, else 400 with code and msg) and returns false.
+func bind(c echo.Context, v any, code, msg string) (bool, error) {
+	err := c.Bind(v)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
+		return false, fail(c, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes))
+	default:
+		return false, fail(c, http.StatusBadRequest, code, msg)
 	}
+}
+
+// createUser registers a user, or updates the one named by the body's id
+// or, without an id, the one registered with the phone.
+func (a *API) createUser(c echo.Context) error {
+	var r userRequest
+	if ok, err := bind(c, &r, "bad_json", "the body must be a JSON user"); !ok {
+		return err
+	}
+	if r.ID != "" && !workflows.ValidUserID(r.ID) {
+		return fail(c, http.StatusBadRequest, "bad_id", "id must be 1 to 64 letters, digits, '-' or '_'")
+	}
+	return a.putUser(c, r, false)
+}
+
+// updateUser changes the user named in the path; an unknown or ill-formed
+// id answers 404.
+func (a *API) updateUser(c echo.Context) error {
+	id := c.Param("id")
+	if !workflows.ValidUserID(id) {
+		return fail(c, http.StatusNotFound, "not_found", "no such user")
+	}
+	var r userRequest
+	if ok, err := bind(c, &r, "bad_json", "the body must be a JSON user"); !ok {
+		return err
+	}
+	if r.ID != "" && r.ID != id {
+		return fail(c, http.StatusBadRequest, "bad_id", "the body's id must be the path's")
+	}
+	r.ID = id
+	return a.putUser(c, r, true)
+}
+
+func (a *API) putUser(c echo.Context, r userRequest, mustExist bool) error {
 	phone, err := NormalizePhone(r.Phone, a.DefaultRegion)
 	if err != nil {
 		return fail(c, http.StatusBadRequest, "bad_phone", "phone: "+err.Error())
@@ -173,13 +221,28 @@ func (a *API) putUser(c echo.Context) error {
 	}
 	u := workflows.User{ID: r.ID, Phone: phone, Language: lang, CardToken: r.CardToken, CardLast4: r.CardLast4, CardKind: kind, Channel: r.Channel, PINHash: pinHash,
 		Channels: r.Channels, LeadTime: lead, CallsInQuietHours: r.CallsInQuietHours}
-	if err := a.Runner.Registry.PutUser(c.Request().Context(), u); errors.Is(err, workflows.ErrExists) {
-		return fail(c, http.StatusConflict, "exists", err.Error())
-	} else if err != nil {
+	put, status, msg := a.Runner.Registry.PutUser, http.StatusCreated, "user registered"
+	if mustExist {
+		put, status, msg = a.Runner.Registry.UpdateUser, http.StatusOK, "user updated"
+	}
+	switch err := put(c.Request().Context(), u); {
+	case errors.Is(err, workflows.ErrExists):
+		return fail(c, http.StatusConflict, "exists", existsMessage(err))
+	case errors.Is(err, workflows.ErrNotFound):
+		return fail(c, http.StatusNotFound, "not_found", "no such user")
+	case errors.Is(err, workflows.ErrInvalidID):
+		return fail(c, http.StatusBadRequest, "bad_id", "id must be 1 to 64 letters, digits, '-' or '_'")
+	case err != nil:
 		return err
 	}
-	a.Log.InfoContext(c.Request().Context(), "user registered", "user", u.ID, "phone", workflows.MaskPhone(phone))
-	return c.JSON(http.StatusCreated, view(u))
+	a.Log.InfoContext(c.Request().Context(), msg, "user", u.ID, "phone", workflows.MaskPhone(phone))
+	return c.JSON(status, view(u))
+}
+
+// existsMessage names what is taken (phone or card) without the owner.
+func existsMessage(err error) string {
+	what, _, _ := strings.Cut(err.Error(), ":")
+	return what + " is already registered to another user"
 }
 
 func (a *API) findUser(c echo.Context) error {
@@ -214,8 +277,12 @@ type blacklistRequest struct {
 
 func (a *API) blacklist(c echo.Context) error {
 	var r blacklistRequest
-	if err := c.Bind(&r); err != nil || r.Value == "" || r.Reason == "" {
-		return fail(c, http.StatusBadRequest, "bad_request", "kind (phone|card), value and reason are required")
+	const usage = "kind (phone|card), value and reason are required"
+	if ok, err := bind(c, &r, "bad_request", usage); !ok {
+		return err
+	}
+	if r.Value == "" || r.Reason == "" {
+		return fail(c, http.StatusBadRequest, "bad_request", usage)
 	}
 	if r.Kind == "phone" {
 		p, err := NormalizePhone(r.Value, a.DefaultRegion)
