@@ -126,19 +126,13 @@ func (r *Runner) Recover(ctx context.Context, window time.Duration) (int, error)
 	return n, nil
 }
 
-// RecordPayment handles a meter transaction: a payment by a registered card
-// opens a conversation (superseding another driver's at the same bay); the
-// same card paying again at its bay extends its conversation. Unregistered
-// cards are ignored. It is idempotent per transaction.
+// RecordPayment handles a meter transaction. Any payment at a bay by another
+// card, registered or not, first supersedes the conversation open there: the
+// bay now belongs to the next payer, so the first driver can no longer renew
+// it. A payment by a registered card then opens a conversation; the same card
+// paying again at its bay extends its conversation. It is idempotent per
+// transaction.
 func (r *Runner) RecordPayment(ctx context.Context, p PaymentInput) (string, error) {
-	u, err := r.Registry.UserByCard(ctx, p.CardToken)
-	if errors.Is(err, ErrNotFound) {
-		r.Log.InfoContext(ctx, "payment by an unregistered card", "meter", p.MeterID, "bay", p.Bay, "txn", p.TxnID)
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
 	id := ConversationID(p.MeterID, p.TxnID)
 	if _, err := r.Store.Get(ctx, id); err == nil {
 		return id, nil // uploaded again
@@ -150,16 +144,31 @@ func (r *Runner) RecordPayment(ctx context.Context, p PaymentInput) (string, err
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return "", err
 		}
-		if err == nil && !st.Phase.Terminal() {
-			if st.CardToken == p.CardToken {
-				_, err := r.Apply(ctx, cur, Input{Kind: InputPayment, Payment: &p})
-				return cur, err
-			}
+		switch {
+		case err != nil || st.Phase.Terminal():
+		case contains(st.Payments, p.TxnID):
+			return cur, nil // a top-up uploaded again
+		case st.CardToken == p.CardToken:
+			_, err := r.Apply(ctx, cur, Input{Kind: InputPayment, Payment: &p})
+			return cur, err
+		case p.PaidAt.Before(st.StayStart):
+			// A late upload of a payment made before this driver's: it
+			// does not take the bay from them.
+			r.Log.InfoContext(ctx, "earlier payment at a bay uploaded late", "meter", p.MeterID, "bay", p.Bay, "txn", p.TxnID, "conv", cur)
+		default:
 			if _, err := r.Apply(ctx, cur, Input{Kind: InputSuperseded}); err != nil {
 				return "", err
 			}
 		}
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", err
+	}
+	u, err := r.Registry.UserByCard(ctx, p.CardToken)
+	if errors.Is(err, ErrNotFound) {
+		r.Log.InfoContext(ctx, "payment by an unregistered card", "meter", p.MeterID, "bay", p.Bay, "txn", p.TxnID)
+		return "", nil
+	}
+	if err != nil {
 		return "", err
 	}
 	facts, err := r.Registry.Facts(ctx, u.ID, u.Phone, u.CardToken)

@@ -75,8 +75,10 @@ func TestRecordPaymentIsIdempotentAndIgnoresUnregisteredCards(t *testing.T) {
 	if again := f.pay(t, "T1", "tok_a"); again != id {
 		t.Fatalf("second upload opened %q, want %q", again, id)
 	}
-	if id := f.pay(t, "T9", "tok_unknown"); id != "" {
-		t.Fatalf("unregistered card opened %q", id)
+	if other, err := f.runner.RecordPayment(context.Background(), workflows.PaymentInput{
+		TxnID: "T9", MeterID: "M1", Bay: "8", CardToken: "tok_unknown", PaidAt: f.now, PaidUntil: f.now.Add(time.Hour),
+	}); err != nil || other != "" {
+		t.Fatalf("unregistered card opened %q (%v)", other, err)
 	}
 	h, err := f.runner.Store.History(context.Background(), id)
 	if err != nil || len(h) != 1 {
@@ -109,6 +111,43 @@ func TestNewDriverSupersedesPendingRenewal(t *testing.T) {
 	sends := f.queue.Sends()
 	if sends[len(sends)-1] != "superseded" {
 		t.Fatalf("sends %v, want the first driver told", sends)
+	}
+}
+
+func TestUnregisteredPayerSupersedesPendingRenewal(t *testing.T) {
+	// The next payer at the bay may hold a card we have never seen: the
+	// bay is theirs all the same, and the first driver cannot renew it.
+	f := newFixture(t)
+	ctx := context.Background()
+	first := f.pay(t, "T1", "tok_a")
+	f.fire(t, first, workflows.TimerNotice)
+	f.now = f.now.Add(time.Minute)
+	if id := f.pay(t, "T2", "tok_stranger"); id != "" {
+		t.Fatalf("unregistered card opened %q", id)
+	}
+	st, err := f.runner.Store.Get(ctx, first)
+	if err != nil || st.Phase != workflows.PhaseSuperseded {
+		t.Fatalf("first conversation %s %v, want superseded", st.Phase, err)
+	}
+	if _, err := f.runner.Reply(ctx, "+85291234567", workflows.AnswerOne, "sms"); !errors.Is(err, workflows.ErrNoSession) {
+		t.Fatalf("reply after the bay was paid by another card: %v, want ErrNoSession", err)
+	}
+	sends := f.queue.Sends()
+	if sends[len(sends)-1] != "superseded" {
+		t.Fatalf("sends %v, want the first driver told", sends)
+	}
+}
+
+func TestLateUploadOfAnEarlierPaymentDoesNotSupersede(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	earlier := f.now.Add(-20 * time.Minute)
+	first := f.pay(t, "T5", "tok_a")
+	if _, err := f.runner.RecordPayment(ctx, workflows.PaymentInput{TxnID: "T4", MeterID: "M1", Bay: "7", CardToken: "tok_stranger", PaidAt: earlier, PaidUntil: earlier.Add(15 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.runner.Store.Get(ctx, first); err != nil || st.Phase.Terminal() {
+		t.Fatalf("conversation %s %v after a late upload of an earlier payment, want it still open", st.Phase, err)
 	}
 }
 
