@@ -441,6 +441,12 @@ func (w *Webhooks) hold(ctx context.Context, c echo.Context, f url.Values) (stri
 	step, _ := strconv.Atoi(c.QueryParam("step"))
 	waiting := st.Phase == workflows.PhaseCharging || st.Phase == workflows.PhaseRenewing
 	switch {
+	case waiting && st.ChargeCheck != nil:
+		// The gateway could not tell whether the card was charged: it is
+		// looked up for as long as it takes, longer than a call can hold.
+		d.say(w.convPrompt(st, "payment_checking"))
+		d.say(w.prompt(cl.Lang, "goodbye", w.baseData()))
+		d.hangup()
 	case waiting && cl.Holds <= w.Config.MaxHolds && w.Now().Sub(cl.Started) < w.Runner.Settings.Voice.MaxCall:
 		d.pause(int(w.Config.HoldPause / time.Second))
 		d.redirect(w.route("/hold", url.Values{"step": {strconv.Itoa(step + 1)}}))
@@ -473,6 +479,8 @@ func chargeTemplate(o workflows.ChargeOutcome) string {
 		return "card_expired"
 	case workflows.ChargeUnavailable:
 		return "payment_unavailable"
+	case workflows.ChargeUnknown:
+		return "payment_checking"
 	case workflows.ChargeDebit:
 		return "debit"
 	case workflows.ChargeBlacklisted:

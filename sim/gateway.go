@@ -44,6 +44,10 @@ type Card struct {
 	UnavailableNext int `json:"unavailable_next"`
 	// SlowNext records the next charges but answers them late.
 	SlowNext SlowSpec `json:"slow_next"`
+	// RecordsUnavailableNext answers the next n requests that read a
+	// recorded charge of this card (a lookup, or a POST repeating its key)
+	// with 503: the charge was taken but the gateway cannot say so.
+	RecordsUnavailableNext int `json:"records_unavailable_next"`
 }
 
 // SlowSpec delays the answer to the next Count charges by DelayMS.
@@ -62,6 +66,8 @@ type CardPatch struct {
 	DeclineNext     *int      `json:"decline_next"`
 	UnavailableNext *int      `json:"unavailable_next"`
 	SlowNext        *SlowSpec `json:"slow_next"`
+	// RecordsUnavailableNext sets Card.RecordsUnavailableNext.
+	RecordsUnavailableNext *int `json:"records_unavailable_next"`
 }
 
 // ChargeRecord is one charge attempt the gateway recorded under an
@@ -131,7 +137,7 @@ func validateCard(c Card) error {
 		return fmt.Errorf("sim: card kind must be credit, prepaid or debit, not %q", c.Kind)
 	case !last4Pattern.MatchString(c.Last4):
 		return fmt.Errorf("sim: last4 must be four digits, not %q", c.Last4)
-	case c.BalanceMinor < 0 || c.DeclineNext < 0 || c.UnavailableNext < 0 || c.SlowNext.Count < 0 || c.SlowNext.DelayMS < 0:
+	case c.BalanceMinor < 0 || c.DeclineNext < 0 || c.UnavailableNext < 0 || c.SlowNext.Count < 0 || c.SlowNext.DelayMS < 0 || c.RecordsUnavailableNext < 0:
 		return fmt.Errorf("sim: card counters and balance must not be negative")
 	}
 	return nil
@@ -217,6 +223,9 @@ func (g *Gateway) UpdateCard(token string, p CardPatch) (Card, error) {
 	}
 	if p.SlowNext != nil {
 		n.SlowNext = *p.SlowNext
+	}
+	if p.RecordsUnavailableNext != nil {
+		n.RecordsUnavailableNext = *p.RecordsUnavailableNext
 	}
 	if err := validateCard(n); err != nil {
 		return Card{}, err

@@ -135,6 +135,9 @@ func (g *Gateway) charge(b payChargeBody) (ChargeRecord, time.Duration, int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if prev, ok := g.byKey[b.IdempotencyKey]; ok {
+		if g.recordsUnavailable(prev.CardToken) {
+			return ChargeRecord{}, 0, http.StatusServiceUnavailable
+		}
 		if prev.CardToken != b.CardToken || prev.AmountMinor != b.AmountMinor ||
 			prev.Currency != b.Currency || prev.Description != b.Description {
 			g.log.Warn("sim payment idempotency mismatch", "key", b.IdempotencyKey)
@@ -205,12 +208,29 @@ func (g *Gateway) handleLookup(ec echo.Context) error {
 	g.mu.Lock()
 	rec, ok := g.byKey[key]
 	var cp ChargeRecord
+	down := false
 	if ok {
 		cp = *rec
+		down = g.recordsUnavailable(rec.CardToken)
 	}
 	g.mu.Unlock()
+	if down {
+		return writePayError(ec, http.StatusServiceUnavailable, payUnavailable, "charge records temporarily unavailable")
+	}
 	if !ok {
 		return writePayError(ec, http.StatusNotFound, payNotFound, "no charge for this key")
 	}
 	return writeOutcome(ec, cp)
+}
+
+// recordsUnavailable consumes one of a card's RecordsUnavailableNext; the
+// caller holds the lock.
+func (g *Gateway) recordsUnavailable(token string) bool {
+	card, ok := g.cards[token]
+	if !ok || card.RecordsUnavailableNext <= 0 {
+		return false
+	}
+	card.RecordsUnavailableNext--
+	g.log.Info("sim payment records unavailable", "card", maskSecret(token))
+	return true
 }

@@ -53,6 +53,9 @@ type ChargeEffect struct {
 	CardToken string `json:"card_token"`
 	Amount    Money  `json:"amount"`
 	Currency  string `json:"currency"`
+	// Lookup asks only for the outcome recorded under Key: an unresolved
+	// charge is reconciled, never posted again.
+	Lookup bool `json:"lookup,omitempty"`
 }
 
 // MeterEffect sends a renewal command to the meter.

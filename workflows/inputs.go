@@ -92,6 +92,9 @@ const (
 	ChargeBlacklisted  ChargeOutcome = "blacklisted"
 	ChargeDebit        ChargeOutcome = "debit_not_supported"
 	ChargeUnavailable  ChargeOutcome = "unavailable"
+	// ChargeUnknown means the gateway could not tell whether the card was
+	// charged; the charge stays unresolved and is looked up until it can.
+	ChargeUnknown ChargeOutcome = "unknown"
 )
 
 // ChargeResult is the final answer for one charge key.

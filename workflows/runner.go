@@ -291,6 +291,9 @@ func DescribeEffect(e Effect, loc *time.Location) string {
 	case e.Timer != nil:
 		return fmt.Sprintf("timer %s at %s", e.Timer.Kind, e.Timer.At.In(loc).Format("15:04:05"))
 	case e.Charge != nil:
+		if e.Charge.Lookup {
+			return fmt.Sprintf("look up charge key %s", e.Charge.Key)
+		}
 		return fmt.Sprintf("charge %s card %s key %s", e.Charge.Amount.Format(e.Charge.Currency), MaskToken(e.Charge.CardToken), e.Charge.Key)
 	case e.Meter != nil:
 		return fmt.Sprintf("meter %s renew bay %s until %s (command %s)", e.Meter.MeterID, e.Meter.Bay, e.Meter.PaidUntil.In(loc).Format("15:04:05"), e.Meter.CommandID)

@@ -69,6 +69,8 @@ type Settings struct {
 	// VoiceTemplates holds every spoken prompt in every language (see
 	// VoiceTemplateNames).
 	VoiceTemplates map[string]map[string]string `yaml:"voice_templates"`
+	// ChargeCheck is how a charge with an unknown outcome is reconciled.
+	ChargeCheck ChargeCheckSettings `yaml:"charge_check"`
 
 	loc            *time.Location
 	templates      map[string]map[string]*template.Template
@@ -90,7 +92,7 @@ var TemplateNames = []string{
 	"alert_scheduled", "grace_alert", "app_link", "confirmed", "confirmed_central",
 	"declined", "insufficient_funds", "card_expired", "payment_unavailable", "debit",
 	"blacklisted_card", "blacklisted_phone", "quote_cancelled", "declined_offer",
-	"processing", "status", "ended", "superseded", "no_session", "help", "opted_in",
+	"processing", "payment_checking", "status", "ended", "superseded", "no_session", "help", "opted_in",
 }
 
 // ErrSettings wraps every validation failure of a settings file.
@@ -204,6 +206,7 @@ func (s *Settings) validate() error {
 	}
 	s.validateVoice(bad)
 	s.validateEscalation(bad)
+	s.validateChargeCheck(bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("%w:\n  - %s", ErrSettings, strings.Join(problems, "\n  - "))
 	}

@@ -101,6 +101,8 @@ type State struct {
 	Timers map[TimerKind]Timer `json:"timers,omitempty"`
 	// Seq numbers effects so that their ids are deterministic.
 	Seq int `json:"seq"`
+	// ChargeCheck is set while the open charge's outcome is unknown.
+	ChargeCheck *ChargeCheck `json:"charge_check,omitempty"`
 	// LastPromptAt is when the driver was last asked something; replies go to
 	// the driver's most recently prompted open conversation.
 	LastPromptAt time.Time `json:"last_prompt_at"`
@@ -118,6 +120,19 @@ type Quote struct {
 	Capped    bool      `json:"capped"`
 	ChargeKey string    `json:"charge_key"`
 	QuotedAt  time.Time `json:"quoted_at"`
+}
+
+// ChargeCheck is a charge whose outcome the gateway could not tell. While it
+// is set the conversation stays charging, no other charge is made for it,
+// and the key is looked up with growing pauses until the gateway answers.
+type ChargeCheck struct {
+	Key string `json:"key"`
+	// Since is when the outcome was first found unknown.
+	Since time.Time `json:"since"`
+	// Lookups counts the lookups that still could not tell.
+	Lookups int `json:"lookups"`
+	// GaveUp is set once the operator was told to settle it by hand.
+	GaveUp bool `json:"gave_up,omitempty"`
 }
 
 // Renewal is a charged and recorded extension.
@@ -146,6 +161,8 @@ const (
 	TimerGraceEnd   TimerKind = "grace_end"   // the stay is over
 	TimerMeterAck   TimerKind = "meter_ack"   // give up waiting for the meter
 	TimerEscalate   TimerKind = "escalate"    // no answer: try the next channel
+	// TimerChargeCheck looks an unresolved charge up again.
+	TimerChargeCheck TimerKind = "charge_check"
 )
 
 // Timer is an armed timer.
@@ -163,6 +180,10 @@ func (s State) clone() State {
 	if s.Quote != nil {
 		q := *s.Quote
 		c.Quote = &q
+	}
+	if s.ChargeCheck != nil {
+		cc := *s.ChargeCheck
+		c.ChargeCheck = &cc
 	}
 	c.Timers = make(map[TimerKind]Timer, len(s.Timers))
 	for k, v := range s.Timers {

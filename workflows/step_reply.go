@@ -29,6 +29,10 @@ func (s *stepper) reply(in Input) {
 	case PhaseQuoted:
 		s.quoteAnswer(r.Answer, in.Facts)
 	case PhaseCharging, PhaseRenewing:
+		if s.st.ChargeCheck != nil {
+			s.send("payment_checking", false)
+			return
+		}
 		s.send("processing", false)
 	case PhaseParked:
 		// Before the notice the driver may extend at once; a late answer to

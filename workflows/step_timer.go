@@ -21,6 +21,8 @@ func (s *stepper) timer(in Input) {
 		s.graceEnd()
 	case TimerMeterAck:
 		s.meterTimeout()
+	case TimerChargeCheck:
+		s.chargeCheck()
 	case TimerEscalate:
 		if s.st.Phase == PhaseOffered && s.st.AnsweredOn == "" {
 			s.escalate()

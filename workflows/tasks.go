@@ -197,9 +197,12 @@ func (h *Handlers) timer(ctx context.Context, t *asynq.Task) error {
 	return err
 }
 
-// charge calls the gateway with the renewal's idempotency key. An unknown
-// outcome is retried with the same key (the gateway client resolves it by
-// lookup); only the last attempt reports the gateway as unavailable.
+// charge calls the gateway with the renewal's idempotency key. An
+// unavailable gateway is retried with the same key (the gateway client
+// resolves an unanswered POST by lookup). When the retries run out, an
+// outcome the gateway could not tell is reported as unknown, never as
+// "nothing charged"; the conversation then reconciles it by lookup alone
+// (Lookup effects), so the card is never posted to again for it.
 func (h *Handlers) charge(ctx context.Context, t *asynq.Task) error {
 	p, err := decode(t)
 	if err != nil {
@@ -207,7 +210,24 @@ func (h *Handlers) charge(ctx context.Context, t *asynq.Task) error {
 	}
 	c := p.Effect.Charge
 	res := ChargeResult{Key: c.Key}
-	ch, err := h.Gateway.Charge(ctx, payment.ChargeRequest{
+	var ch payment.Charge
+	if c.Lookup {
+		ch, err = h.Gateway.Lookup(ctx, c.Key)
+		switch {
+		case err == nil:
+			res.Outcome, res.ChargeID = ChargeSucceeded, ch.ID
+		case errors.Is(err, payment.ErrNotFound):
+			res.Outcome = ChargeUnavailable // never recorded: nothing was charged
+		case payment.IsDecline(err):
+			res.Outcome = chargeOutcome(err)
+		default:
+			h.Log.WarnContext(ctx, "charge still unresolved", "conv", p.Conv, "task", c.Key, "err", err)
+			res.Outcome = ChargeUnknown
+		}
+		_, err = h.Runner.Apply(ctx, p.Conv, Input{Kind: InputCharge, Charge: &res})
+		return err
+	}
+	ch, err = h.Gateway.Charge(ctx, payment.ChargeRequest{
 		IdempotencyKey: c.Key, CardToken: c.CardToken, AmountMinor: int64(c.Amount), Currency: c.Currency,
 		Description: "parking renewal " + p.Conv,
 	})
@@ -226,6 +246,8 @@ func (h *Handlers) charge(ctx context.Context, t *asynq.Task) error {
 
 func chargeOutcome(err error) ChargeOutcome {
 	switch {
+	case payment.OutcomeUnknown(err):
+		return ChargeUnknown
 	case errors.Is(err, payment.ErrInsufficientFunds):
 		return ChargeInsufficient
 	case errors.Is(err, payment.ErrCardExpired):

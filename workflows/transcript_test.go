@@ -168,6 +168,32 @@ var scenarios = []scenario{
 		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne),
 		charge(time.Second, ChargeSucceeded), reply(time.Second, AnswerOne), ack(time.Second, true), reply(time.Second, AnswerOne),
 	}},
+	// The gateway took the money but could not say so: the driver hears the
+	// payment is being checked, a "1" charges nothing more, and lookups
+	// settle it.
+	{name: "charge_unknown_resolved_by_lookup", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerYes),
+		charge(time.Minute, ChargeUnknown), reply(time.Second, AnswerOne),
+		fire(TimerChargeCheck), charge(time.Second, ChargeUnknown), fire(TimerChargeCheck), charge(time.Second, ChargeSucceeded),
+		ack(time.Second, true),
+	}},
+	// The lookup finds nothing recorded: now, and only now, nothing was
+	// charged, and a new "1" may charge under a new key.
+	{name: "charge_unknown_not_recorded", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerYes),
+		charge(time.Minute, ChargeUnknown), fire(TimerChargeCheck), charge(time.Second, ChargeUnavailable),
+		reply(time.Second, AnswerOne), reply(time.Second, AnswerYes),
+	}},
+	// Unresolved for longer than the grace period and past give_up_after:
+	// the operator is asked to settle it, and lookups go on.
+	{name: "charge_unknown_for_hours", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerYes), charge(time.Minute, ChargeUnknown),
+		fire(TimerChargeCheck), charge(time.Second, ChargeUnknown), fire(TimerChargeCheck), charge(time.Second, ChargeUnknown),
+		fire(TimerChargeCheck), charge(time.Second, ChargeUnknown), fire(TimerChargeCheck), charge(time.Second, ChargeUnknown),
+		fire(TimerChargeCheck), charge(time.Second, ChargeUnknown), fire(TimerChargeCheck), charge(time.Second, ChargeUnknown),
+		{after: 12 * time.Hour, what: "fire", arg: string(TimerChargeCheck)}, charge(12*time.Hour, ChargeUnknown),
+		fire(TimerChargeCheck), charge(time.Second, ChargeDeclined),
+	}},
 }
 
 // runScenario drives Step through a scenario and writes a transcript of

@@ -44,7 +44,7 @@ var VoiceTemplateNames = []string{
 	"notice", "grace_alert", "notice_debit", "notice_max_stay", "menu", "quote", "quote_capped", "max_stay_reached",
 	"alert_scheduled", "app_link", "confirmed", "confirmed_central", "declined", "insufficient_funds", "card_expired",
 	"payment_unavailable", "debit", "blacklisted_card", "blacklisted_phone", "quote_cancelled", "declined_offer",
-	"processing", "status",
+	"processing", "payment_checking", "status",
 	// The call's own prompts.
 	"hold", "invalid", "no_input", "goodbye", "pin_prompt", "pin_wrong", "pin_locked", "voicemail",
 	"choose_session", "no_session", "unknown_caller", "ask_meter", "ask_bay", "not_found", "error",

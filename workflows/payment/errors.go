@@ -19,6 +19,11 @@ var (
 	// ErrUnavailable means the gateway could not be reached or did not record
 	// the charge; retrying later with the same idempotency key is safe.
 	ErrUnavailable = errors.New("payment: gateway unavailable")
+	// ErrOutcomeUnknown means the gateway may or may not have charged: the
+	// POST got no usable answer and the lookup failed too. It always comes
+	// wrapped with ErrUnavailable (retrying with the same key is safe), but
+	// it must never be reported as "nothing was charged".
+	ErrOutcomeUnknown = errors.New("payment: charge outcome unknown")
 	// ErrNotFound means the gateway has no record of the idempotency key.
 	ErrNotFound = errors.New("payment: charge not found")
 	// ErrIdempotencyMismatch means the key was already used with a different
@@ -35,6 +40,12 @@ var (
 // declines are final.
 func Retryable(err error) bool {
 	return errors.Is(err, ErrUnavailable)
+}
+
+// OutcomeUnknown reports whether err leaves open whether the card was
+// charged: it must be settled by looking the key up, never guessed.
+func OutcomeUnknown(err error) bool {
+	return errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, ErrIdempotencyMismatch)
 }
 
 // IsDecline reports whether err is one of the card decline classes

@@ -102,7 +102,7 @@ func (g *HTTPGateway) resolve(ctx context.Context, key string, cause error) (Cha
 		return Charge{}, err
 	default:
 		g.log.WarnContext(ctx, "payment outcome unknown", "key", key, "cause", cause.Error(), "lookup", err.Error())
-		return Charge{}, fmt.Errorf("%w: outcome unknown (%v); %w", ErrUnavailable, cause, err)
+		return Charge{}, fmt.Errorf("%w: %w (%v); %w", ErrUnavailable, ErrOutcomeUnknown, cause, err)
 	}
 }
 
@@ -142,11 +142,12 @@ func (g *HTTPGateway) do(ctx context.Context, method, target, key string, body [
 func decodeOutcome(status int, payload []byte) (Charge, error) {
 	if status == http.StatusOK || status == http.StatusCreated {
 		var cj chargeJSON
+		// A 2xx answer we cannot read may stand for money taken.
 		if err := json.Unmarshal(payload, &cj); err != nil {
-			return Charge{}, fmt.Errorf("payment: decode charge: %w", err)
+			return Charge{}, fmt.Errorf("%w: decode charge: %v", ErrOutcomeUnknown, err)
 		}
 		if cj.Status != StatusSucceeded {
-			return Charge{}, fmt.Errorf("payment: unexpected charge status %q", cj.Status)
+			return Charge{}, fmt.Errorf("%w: unexpected charge status %q", ErrOutcomeUnknown, cj.Status)
 		}
 		return cj.charge(), nil
 	}
