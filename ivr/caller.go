@@ -56,7 +56,7 @@ func (c *Caller) Send(ctx context.Context, req workflows.SendRequest) error {
 	}
 	if !m.ValidUntil.IsZero() && !now.Before(m.ValidUntil) {
 		log.InfoContext(ctx, "call not placed: no longer valid")
-		return &workflows.SendError{Message: "expired before the call could be placed"}
+		return workflows.ErrExpired(workflows.ChannelVoice)
 	}
 	if rec["attempted"] == "1" {
 		if sid, err := c.lookup(ctx, m.To, rec); err != nil {

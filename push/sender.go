@@ -98,7 +98,7 @@ func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {
 	if !m.ValidUntil.IsZero() && !now.Before(m.ValidUntil) {
 		s.Redis.HSet(ctx, key, "status", intentExpired)
 		log.InfoContext(ctx, "not pushed: no longer valid")
-		return nil
+		return workflows.ErrExpired(workflows.ChannelPush)
 	}
 	u, err := s.Registry.UserByPhone(ctx, m.To)
 	if errors.Is(err, workflows.ErrNotFound) {

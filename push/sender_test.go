@@ -192,8 +192,9 @@ func TestSenderSkipsExpiredMessages(t *testing.T) {
 	v.register("u-1", push.PlatformFCM, fcm)
 	req := v.pushRequest(conv, "e-1", phone1)
 	req.Send.ValidUntil = v.clock.Now()
-	if err := v.sender.Send(context.Background(), req); err != nil {
-		t.Fatal(err)
+	var se *workflows.SendError
+	if err := v.sender.Send(context.Background(), req); !errors.As(err, &se) || !se.Expired || se.Retryable() {
+		t.Fatalf("send of an expired message: %v, want the expired send error", err)
 	}
 	if n := len(v.sim.Pushes(fcm)); n != 0 {
 		t.Fatalf("%d pushes of an expired message", n)

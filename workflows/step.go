@@ -22,7 +22,8 @@ func Step(set *Settings, st State, in Input, now time.Time) (State, []Effect) {
 		// Not a change by itself: saved with the next real change.
 		s.st.HasApp, s.st.SMSOptedOut = in.Facts.HasApp, in.Facts.SMSOptedOut
 	}
-	if st.Phase.Terminal() {
+	if st.Phase.Terminal() && in.Kind != InputSendFailed {
+		// An ended conversation only hears that its last message was lost.
 		return st, nil
 	}
 	switch in.Kind {

@@ -45,25 +45,3 @@ func (s *stepper) optOut() {
 	}
 	s.setPhase(PhaseOptedOut)
 }
-
-// sendFailed records a permanent delivery failure. An opt-out reported by the
-// carrier ends the conversation; other failures leave the timers to end it.
-func (s *stepper) sendFailed(in Input) {
-	f := in.Send
-	switch {
-	case f == nil:
-	case f.OptOut:
-		s.optOut()
-	case s.st.Phase == PhaseOffered && s.st.AnsweredOn == "" && f.Channel == s.current() && f.Template == s.st.Prompt:
-		// The prompt did not reach the driver (no app device, undelivered
-		// text, call not answered): the next channel at once.
-		s.disarm(TimerEscalate)
-		if !s.escalate() && f.Channel != ChannelSMS {
-			s.sendOn(ChannelSMS, f.Template, true, false)
-		}
-	case f.Channel == ChannelVoice && f.Template != "" && s.st.Phase.AwaitingDriver():
-		// A call that ended without an answer (voicemail, silence, PIN
-		// lockout): the same message goes on by text or app.
-		s.sendOn(s.asyncChannel(), f.Template, true, false)
-	}
-}

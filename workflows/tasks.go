@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"ppprenew/workflows/payment"
 )
@@ -102,6 +103,15 @@ type SendError struct {
 	Temporary bool
 	// OptOut means the recipient opted out at the carrier (Twilio 21610).
 	OptOut bool
+	// Expired means the message was no longer valid (Send.ValidUntil)
+	// before it could be handed over, so it was not sent.
+	Expired bool
+}
+
+// ErrExpired is the SendError of a message not sent because it was no
+// longer valid; every channel returns it the same way.
+func ErrExpired(channel string) *SendError {
+	return &SendError{Message: channel + " message no longer valid; not sent", Expired: true}
 }
 
 func (e *SendError) Error() string { return fmt.Sprintf("send failed: %d %s", e.Code, e.Message) }
@@ -127,6 +137,15 @@ type Handlers struct {
 	Gateway payment.Gateway
 	Meters  MeterCommander
 	Log     *slog.Logger
+	// Metrics counts messages that ended undelivered, by channel and
+	// reason (failed, expired, exhausted); optional.
+	Metrics *prometheus.CounterVec
+}
+
+// NewUndeliveredMetric is the counter for Handlers.Metrics.
+func NewUndeliveredMetric() *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ppp_messages_undelivered_total",
+		Help: "Messages that ended without delivery, by channel and reason (failed, expired, exhausted)."}, []string{"channel", "reason"})
 }
 
 // Register mounts the handlers on an asynq mux.
@@ -152,6 +171,12 @@ func lastAttempt(ctx context.Context) bool {
 	return ok1 && ok2 && n >= max
 }
 
+// send hands one message to its channel. Every send that ends without
+// delivery becomes an input of its conversation, whatever the channel: a
+// permanent refusal or an expired message at once, and a temporary failure
+// (or an outcome the channel could not settle by lookup) when its last
+// retry fails. The conversation then decides (sendFailed): the next
+// channel, a text, or an operator alert. Nothing is archived unheard.
 func (h *Handlers) send(ctx context.Context, t *asynq.Task) error {
 	p, err := decode(t)
 	if err != nil {
@@ -163,25 +188,37 @@ func (h *Handlers) send(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("%w: no sender for channel %q", asynq.SkipRetry, s.Channel)
 	}
 	err = sender.Send(ctx, SendRequest{Conv: p.Conv, EffectID: p.Effect.ID, Send: *s})
-	var se *SendError
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.As(err, &se) && !se.Retryable():
-		if p.Conv != "" {
-			in := Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: p.Effect.ID, Code: se.Code, OptOut: se.OptOut, Channel: s.Channel, Template: s.Template, Reason: "failed"}}
-			if se.OptOut {
-				if err := h.Runner.OptOut(ctx, s.To); err != nil {
-					return err
-				}
-			} else if _, err := h.Runner.Apply(ctx, p.Conv, in); err != nil {
+	}
+	var se *SendError
+	if !errors.As(err, &se) {
+		se = &SendError{Message: err.Error(), Temporary: true}
+	}
+	reason := SendFailedPermanently
+	switch {
+	case se.Expired:
+		reason = SendExpired
+	case se.Retryable() && !lastAttempt(ctx):
+		return err
+	case se.Retryable():
+		reason = SendExhausted
+	}
+	if p.Conv != "" {
+		in := Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: p.Effect.ID, Code: se.Code, OptOut: se.OptOut, Channel: s.Channel, Template: s.Template, Reason: reason}}
+		if se.OptOut {
+			if err := h.Runner.OptOut(ctx, s.To); err != nil {
 				return err
 			}
+		} else if _, err := h.Runner.Apply(ctx, p.Conv, in); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
 		}
-		h.Log.WarnContext(ctx, "send failed permanently", "conv", p.Conv, "task", p.Effect.ID, "code", se.Code)
-		return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
 	}
-	return err
+	if h.Metrics != nil {
+		h.Metrics.WithLabelValues(s.Channel, reason).Inc()
+	}
+	h.Log.WarnContext(ctx, "message not delivered", "conv", p.Conv, "task", p.Effect.ID, "channel", s.Channel, "reason", reason, "code", se.Code, "err", err)
+	return fmt.Errorf("%w: %v", asynq.SkipRetry, err)
 }
 
 func (h *Handlers) timer(ctx context.Context, t *asynq.Task) error {

@@ -168,6 +168,23 @@ var scenarios = []scenario{
 		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne),
 		charge(time.Second, ChargeSucceeded), reply(time.Second, AnswerOne), ack(time.Second, true), reply(time.Second, AnswerOne),
 	}},
+	// A confirmation that no retry could hand to the carrier: no channel is
+	// left after a text, so the operator is told.
+	{name: "undelivered_confirmation_alerts_operator", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerYes),
+		charge(time.Second, ChargeSucceeded), ack(time.Second, true), {after: time.Hour, what: "lost", arg: SendExhausted},
+	}},
+	// A notice that expired before it could be sent is not sent elsewhere
+	// either: the grace period carries the conversation on.
+	{name: "expired_notice_is_not_resent", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), {after: 10 * time.Minute, what: "lost", arg: SendExpired}, fire(TimerGraceEnd),
+	}},
+	// The conversation has ended, but its last word still has to arrive:
+	// a lost "ended" text from a call falls back to a text; a lost text
+	// alerts the operator.
+	{name: "lost_after_the_end_is_reported", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), fire(TimerGraceEnd), {after: time.Minute, what: "lost", arg: SendFailedPermanently},
+	}},
 	// The gateway took the money but could not say so: the driver hears the
 	// payment is being checked, a "1" charges nothing more, and lookups
 	// settle it.
@@ -267,6 +284,16 @@ func runScenario(t *testing.T, set *Settings, sc scenario) string {
 				}
 			}
 			in = Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: last.ID, Channel: s.arg, Template: last.Send.Template, Reason: "undelivered"}}
+		case "lost":
+			// The last message ended undelivered for the reason in arg.
+			now = now.Add(s.after)
+			var last Effect
+			for _, e := range effects {
+				if e.Send != nil {
+					last = e
+				}
+			}
+			in = Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: last.ID, Channel: last.Send.Channel, Template: last.Send.Template, Reason: s.arg}}
 		case "callfail":
 			now = now.Add(s.after)
 			var last Effect

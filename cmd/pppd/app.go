@@ -227,8 +227,10 @@ func (a *App) assemble() error {
 			Registry: a.runner.Registry, Store: a.runner.Store, Redis: a.rdb, Metrics: pushMetrics, Now: now, Log: a.log.With("channel", "push")}
 	}
 	a.appAPI = &push.AppAPI{Config: pushCfg, Runner: a.runner, Devices: devicesReg, Redis: a.rdb, Now: now, Log: a.log.With("channel", "app")}
+	undelivered := workflows.NewUndeliveredMetric()
+	a.metrics.MustRegister(undelivered)
 	handlers := &workflows.Handlers{Runner: a.runner, Senders: senders,
-		Gateway: payment.NewHTTPGateway(payCfg, nil), Meters: &meterCommander{devices: devices}, Log: a.log}
+		Gateway: payment.NewHTTPGateway(payCfg, nil), Meters: &meterCommander{devices: devices}, Log: a.log, Metrics: undelivered}
 	a.mux = asynq.NewServeMux()
 	handlers.Register(a.mux)
 	devices.RegisterTasks(a.mux)

@@ -1,0 +1,112 @@
+package workflows_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"ppprenew/workflows"
+	"ppprenew/workflows/redistest"
+)
+
+// flakySender fails every send temporarily and counts the attempts it saw,
+// by channel.
+type flakySender struct {
+	mu       sync.Mutex
+	attempts map[string]int
+	err      error
+}
+
+func (s *flakySender) Send(_ context.Context, req workflows.SendRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts[req.Send.Template]++
+	return s.err
+}
+
+func (s *flakySender) count(template string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts[template]
+}
+
+// A text that no retry could hand to the carrier is not archived unheard:
+// after its last attempt the conversation moves the notice to the next
+// channel, once.
+func TestSendThatExhaustsItsRetriesMovesToTheNextChannel(t *testing.T) {
+	rdb := redistest.Client(t, redistest.DBWorkflows)
+	set, err := workflows.LoadSettings("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC) // noon in Hong Kong
+	clock := func() time.Time { return now }
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	opt := asynq.RedisClientOpt{Addr: redistest.Addr(), DB: redistest.DBWorkflows}
+	client := asynq.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	const maxRetry = 2
+	queue := &workflows.TaskQueue{Client: client, Config: workflows.TaskConfig{Queue: "ppp", Retention: time.Hour, MaxRetry: maxRetry}, Now: clock}
+	runner := &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, clock), Queue: queue, Now: clock, Log: log}
+	ctx := context.Background()
+	if err := runner.Registry.PutUser(ctx, workflows.User{ID: "u-1", Phone: "+85291234567", Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: workflows.CardCredit}); err != nil {
+		t.Fatal(err)
+	}
+	sms := &flakySender{attempts: map[string]int{}, err: &workflows.SendError{Code: 20429, Message: "too many requests", Temporary: true}}
+	voice := &flakySender{attempts: map[string]int{}}
+	undelivered := workflows.NewUndeliveredMetric()
+	h := &workflows.Handlers{Runner: runner, Senders: map[string]workflows.Sender{"sms": sms, "voice": voice}, Log: log, Metrics: undelivered}
+	mux := asynq.NewServeMux()
+	h.Register(mux)
+	srv := asynq.NewServer(opt, asynq.Config{Concurrency: 2, Queues: map[string]int{"ppp": 1}, LogLevel: asynq.FatalLevel,
+		DelayedTaskCheckInterval: 50 * time.Millisecond,
+		RetryDelayFunc:           func(int, error, *asynq.Task) time.Duration { return 10 * time.Millisecond }})
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+
+	id, err := runner.RecordPayment(ctx, workflows.PaymentInput{TxnID: "T1", MeterID: "M1", Bay: "7", CardToken: "tok_a", PaidAt: now, PaidUntil: now.Add(30 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := runner.Store.Get(ctx, id)
+	now = st.Timers[workflows.TimerNotice].At
+	if _, err := runner.Apply(ctx, id, workflows.Input{Kind: workflows.InputTimer, Timer: &workflows.TimerInput{Kind: workflows.TimerNotice, ID: st.Timers[workflows.TimerNotice].ID}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for voice.count("notice") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the notice never moved on to a call: %d text attempts", sms.count("notice"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := sms.count("notice"); n != maxRetry+1 {
+		t.Fatalf("%d text attempts, want %d (the first and every retry)", n, maxRetry+1)
+	}
+	st, _ = runner.Store.Get(ctx, id)
+	if got := st.Channels[st.Esc]; got != workflows.ChannelVoice {
+		t.Fatalf("escalation at %q, want voice", got)
+	}
+	hist, _ := runner.Store.History(ctx, id)
+	found := false
+	for _, e := range hist {
+		if strings.HasPrefix(e.Input, "send failed sms ") && strings.HasSuffix(e.Input, "code 20429 exhausted") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("history does not show the exhausted text: %+v", hist)
+	}
+	if n := testutil.ToFloat64(undelivered.WithLabelValues("sms", workflows.SendExhausted)); n != 1 {
+		t.Fatalf("undelivered metric %v, want 1", n)
+	}
+}
