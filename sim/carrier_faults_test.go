@@ -134,3 +134,33 @@ func TestFaultControl(t *testing.T) {
 		t.Fatalf("create after clearing faults: %v", err)
 	}
 }
+
+// Every Messages POST that creates a message counts for its destination,
+// also when the client timed out and would post again; refused POSTs do
+// not count.
+func TestTextsAcceptedCountsRepeatedPosts(t *testing.T) {
+	h := newHarness(t)
+	const other = "+85290000077"
+	h.control("POST", "/sim/v1/faults", Fault{Kind: FaultMessages5xx, Count: 1}, nil)
+	if _, err := h.send(h.api(), testPlatform, testPhone, "notice", ""); err == nil {
+		t.Fatal("the 5xx fault did not fire")
+	}
+	h.control("POST", "/sim/v1/faults", Fault{Kind: FaultMessagesTimeout, Count: 1, DelayMS: 30_000}, nil)
+	if _, err := h.send(h.twilioAPI(h.cfg.AccountSID, h.cfg.AuthToken, 300*time.Millisecond), testPlatform, testPhone, "notice", ""); err == nil {
+		t.Fatal("the timeout fault did not fire")
+	}
+	if _, err := h.send(h.api(), testPlatform, testPhone, "notice", ""); err != nil { // the repeat
+		t.Fatal(err)
+	}
+	if _, err := h.send(h.api(), testPlatform, other, "notice", ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.carrier.TextsAccepted(testPhone); n != 2 {
+		t.Fatalf("accepted %d texts to the phone, want 2 (a timed-out POST and its repeat)", n)
+	}
+	var p Phone
+	h.control("GET", "/sim/v1/phones/"+other, nil, &p)
+	if p.TextsAccepted != 1 {
+		t.Fatalf("phone view shows %d accepted texts, want 1", p.TextsAccepted)
+	}
+}

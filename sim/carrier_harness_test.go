@@ -125,11 +125,13 @@ func (rc *receiver) waitHits(sid string, n int) []hit {
 func waitUntil(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatal("condition not reached before the deadline")
 		}
-		time.Sleep(5 * time.Millisecond)
+		<-tick.C
 	}
 }
 

@@ -92,6 +92,9 @@ func (c *Carrier) handleCreateMessage(ec echo.Context) error {
 		}
 		return err
 	}
+	c.mu.Lock()
+	c.countAcceptedLocked(m.To)
+	c.mu.Unlock()
 	if f, ok := c.takeFault(FaultMessagesTimeout); ok {
 		c.log.Info("sim fault fired", "kind", string(FaultMessagesTimeout), "sid", m.Sid, "delay_ms", f.DelayMS)
 		t := time.NewTimer(time.Duration(f.DelayMS) * time.Millisecond)

@@ -48,6 +48,8 @@ type Carrier struct {
 	phones   map[string]*phoneState
 	optedOut map[optPair]bool
 	faults   map[FaultKind]*Fault
+	// accepted counts Messages API POSTs that created a message, per To.
+	accepted map[string]int
 }
 
 // NewCarrier returns a carrier simulator. hc sends the webhooks and status

@@ -14,6 +14,7 @@ func (g *Gateway) registerControl(e *echo.Echo) {
 	e.GET("/sim/v1/cards/:token", g.handleCard)
 	e.PATCH("/sim/v1/cards/:token", g.handleUpdateCard)
 	e.GET("/sim/v1/charges", g.handleCharges)
+	e.GET("/sim/v1/charges/received", g.handleReceived)
 }
 
 func (g *Gateway) handleAddCard(ec echo.Context) error {

@@ -152,6 +152,8 @@
 //	PATCH  /sim/v1/cards/{token}                   same fields plus "decline_next":n, "unavailable_next":n,
 //	                                               "slow_next":{"count":n,"delay_ms":m}
 //	GET    /sim/v1/charges                         every recorded charge (key, token, amount, status, code)
+//	GET    /sim/v1/charges/received                charge requests received, duplicates included
+//	                                               ({total, by_key, by_card})
 //
 // Charging rules, in order: unknown card, blacklisted, expired_card,
 // debit_not_supported, decline_next (declined), prepaid balance below the

@@ -102,6 +102,8 @@ type Gateway struct {
 	cards   map[string]*Card
 	byKey   map[string]*ChargeRecord
 	charges []*ChargeRecord
+	// received counts every charge request, duplicates included.
+	received ChargeRequests
 }
 
 // NewGateway returns an empty simulated gateway. It uses cfg.GatewayAPIKey,
@@ -109,10 +111,11 @@ type Gateway struct {
 func NewGateway(cfg Config) *Gateway {
 	cfg = cfg.withDefaults()
 	return &Gateway{
-		cfg:   cfg,
-		log:   cfg.Logger.With("component", "sim.gateway"),
-		cards: map[string]*Card{},
-		byKey: map[string]*ChargeRecord{},
+		cfg:      cfg,
+		log:      cfg.Logger.With("component", "sim.gateway"),
+		cards:    map[string]*Card{},
+		byKey:    map[string]*ChargeRecord{},
+		received: ChargeRequests{ByKey: map[string]int{}, ByCard: map[string]int{}},
 	}
 }
 

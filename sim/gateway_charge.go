@@ -134,6 +134,7 @@ func (g *Gateway) handleCharge(ec echo.Context) error {
 func (g *Gateway) charge(b payChargeBody) (ChargeRecord, time.Duration, int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.countRequestLocked(b)
 	if prev, ok := g.byKey[b.IdempotencyKey]; ok {
 		if g.recordsUnavailable(prev.CardToken) {
 			return ChargeRecord{}, 0, http.StatusServiceUnavailable

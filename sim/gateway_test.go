@@ -226,3 +226,45 @@ func TestCardControlValidation(t *testing.T) {
 		t.Fatalf("patch unknown card status %d", st)
 	}
 }
+
+// A repeated charge POST is de-duplicated in the ledger but still counted
+// as received, per key and per card, so an exactly-once check can see it.
+func TestGatewayCountsRepeatedChargeRequests(t *testing.T) {
+	h := newHarness(t)
+	card := h.addCard(Card{Kind: CardCredit})
+	other := h.addCard(Card{Kind: CardCredit})
+	pay := h.payClient(0)
+	for range 2 {
+		if _, err := pay.Charge(context.Background(), chargeReq("twice", card.Token, 400)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pay.Charge(context.Background(), chargeReq("twice", card.Token, 999)); !errors.Is(err, payment.ErrIdempotencyMismatch) {
+		t.Fatalf("mismatch err = %v", err)
+	}
+	if _, err := pay.Charge(context.Background(), chargeReq("once", other.Token, 400)); err != nil {
+		t.Fatal(err)
+	}
+	ledger := 0
+	for _, c := range h.gateway.Charges() {
+		if c.CardToken == card.Token {
+			ledger++
+		}
+	}
+	if ledger != 1 {
+		t.Fatalf("ledger has %d charges for the card, want 1 (de-duplicated)", ledger)
+	}
+	if n := h.gateway.ReceivedForCard(card.Token); n != 3 {
+		t.Fatalf("received %d charge requests for the card, want 3", n)
+	}
+	if n := h.gateway.ReceivedForKey("twice"); n != 3 {
+		t.Fatalf("received %d charge requests under the key, want 3", n)
+	}
+	var got ChargeRequests
+	if st := h.control("GET", "/sim/v1/charges/received", nil, &got); st != http.StatusOK {
+		t.Fatalf("received route status %d", st)
+	}
+	if got.Total != 4 || got.ByCard[card.Token] != 3 || got.ByCard[other.Token] != 1 || got.ByKey["once"] != 1 {
+		t.Fatalf("received counters %+v", got)
+	}
+}

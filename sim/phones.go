@@ -48,6 +48,9 @@ type Phone struct {
 	Number       string    `json:"number"`
 	Behaviour    Behaviour `json:"behaviour"`
 	OptedOutFrom []string  `json:"opted_out_from"`
+	// TextsAccepted counts Messages API POSTs that created a message to
+	// this number, repeats included.
+	TextsAccepted int `json:"texts_accepted"`
 }
 
 // PhoneMessage is a message as seen on the handset it was sent to.
@@ -124,7 +127,7 @@ func (c *Carrier) Phones() []Phone {
 }
 
 func (c *Carrier) phoneViewLocked(number string) Phone {
-	p := Phone{Number: number, Behaviour: BehaviourOK, OptedOutFrom: []string{}}
+	p := Phone{Number: number, Behaviour: BehaviourOK, OptedOutFrom: []string{}, TextsAccepted: c.accepted[number]}
 	if st, ok := c.phones[number]; ok {
 		p.Behaviour = st.behaviour
 	}

@@ -58,18 +58,24 @@ func (s *Settings) validateEscalation(bad func(string, ...any)) {
 	}
 	q := &s.QuietHours
 	if q.Start != "" || q.End != "" {
-		var err1, err2 error
-		q.start, err1 = clockMinutes(q.Start)
-		q.end, err2 = clockMinutes(q.End)
-		if err1 != nil || err2 != nil {
-			bad("quiet_hours: start and end must be times like 22:00")
+		var err error
+		if q.start, err = clockMinutes(q.Start); err != nil {
+			bad("quiet_hours.start: %v; use a time like 22:00", err)
+		}
+		if q.end, err = clockMinutes(q.End); err != nil {
+			bad("quiet_hours.end: %v; use a time like 07:00", err)
 		}
 	}
 	r := s.LeadTimeRange
-	if r.Min == 0 && r.Max == 0 {
+	switch {
+	case r.Min == 0 && r.Max == 0:
 		s.LeadTimeRange = LeadTimeRange{Min: s.LeadTime, Max: s.LeadTime}
-	} else if r.Min <= 0 || r.Max < r.Min || s.LeadTime < r.Min || s.LeadTime > r.Max {
-		bad("lead_time_range: need 0 < min <= lead_time <= max")
+	case r.Min <= 0:
+		bad("lead_time_range.min: must be a positive duration such as 5m")
+	case r.Max < r.Min:
+		bad("lead_time_range.max: %s must not be below min (%s)", r.Max, r.Min)
+	case s.LeadTime < r.Min || s.LeadTime > r.Max:
+		bad("lead_time: %s is outside lead_time_range (%s to %s)", s.LeadTime, r.Min, r.Max)
 	}
 }
 

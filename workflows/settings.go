@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"text/template"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 //go:embed settings.default.yaml
@@ -72,6 +71,8 @@ type Settings struct {
 	// ChargeCheck is how a charge with an unknown outcome is reconciled.
 	ChargeCheck ChargeCheckSettings `yaml:"charge_check"`
 
+	file           string        // the file parsed, for Position
+	index          settingsIndex // where each setting is written
 	loc            *time.Location
 	templates      map[string]map[string]*template.Template
 	voiceTemplates map[string]map[string]*template.Template
@@ -99,41 +100,53 @@ var TemplateNames = []string{
 var ErrSettings = errors.New("invalid settings")
 
 // LoadSettings reads and validates a settings file; an empty path loads the
-// shipped default.
+// shipped default. Every problem is reported at once, each with the file's
+// line and column (see SettingsProblem).
 func LoadSettings(path string) (*Settings, error) {
-	data := defaultSettingsYAML
-	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrSettings, err)
-		}
-		data = b
+	if path == "" {
+		return ParseSettingsFile("settings.default.yaml", defaultSettingsYAML)
 	}
-	return ParseSettings(data)
-}
-
-// ParseSettings decodes and validates settings YAML. Unknown fields are errors,
-// so a misspelt key is caught at start-up.
-func ParseSettings(data []byte) (*Settings, error) {
-	var s Settings
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
+	b, err := os.ReadFile(path)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSettings, err)
 	}
-	if err := s.validate(); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return ParseSettingsFile(path, b)
+}
+
+// ParseSettings decodes and validates settings YAML, naming it settings.yaml
+// in its problems.
+func ParseSettings(data []byte) (*Settings, error) { return ParseSettingsFile("settings.yaml", data) }
+
+// ParseSettingsFile decodes and validates the settings file named name.
+// Unknown keys, values of the wrong type and invalid values are all
+// reported, joined in one ErrSettings error whose parts are
+// *SettingsProblem, such as
+//
+//	settings.yaml:12:5: lead_time_range.min: must be a positive duration
+func ParseSettingsFile(name string, data []byte) (*Settings, error) {
+	return parseSettingsFile(name, data)
 }
 
 // Revalidate checks settings again after they were changed in code (tests,
-// tools) and refreshes what validation derives from them.
-func (s *Settings) Revalidate() error { return s.validate() }
+// tools) and refreshes what validation derives from them. Its problems have
+// no position.
+func (s *Settings) Revalidate() error {
+	problems := s.validate()
+	if len(problems) == 0 {
+		return nil
+	}
+	out := make([]*SettingsProblem, len(problems))
+	for i, p := range problems {
+		out[i] = &SettingsProblem{Path: p.path, Msg: p.msg}
+	}
+	return settingsError(out...)
+}
 
-func (s *Settings) validate() error {
-	var problems []string
-	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+// validate checks the decoded settings and derives what they imply; each
+// problem is "path: message".
+func (s *Settings) validate() []problem {
+	var problems []problem
+	bad := func(format string, a ...any) { problems = append(problems, newProblem(fmt.Sprintf(format, a...))) }
 	if s.Operator == "" {
 		bad("operator: must be set")
 	}
@@ -155,7 +168,7 @@ func (s *Settings) validate() error {
 		}
 	}
 	if s.GraceAlertBefore >= s.GracePeriod && s.GracePeriod > 0 {
-		bad("grace_alert_before (%s) must be shorter than grace_period (%s)", s.GraceAlertBefore, s.GracePeriod)
+		bad("grace_alert_before: %s must be shorter than grace_period (%s)", s.GraceAlertBefore, s.GracePeriod)
 	}
 	if s.AppRenewURL == "" || !(strings.HasPrefix(s.AppRenewURL, "https://") || strings.HasPrefix(s.AppRenewURL, "http://")) {
 		bad("app_renew_url: must be an http(s) URL")
@@ -179,6 +192,9 @@ func (s *Settings) validate() error {
 	}
 	s.templates = map[string]map[string]*template.Template{}
 	for _, lang := range sortedKeys(s.Templates) {
+		if !languageTag.MatchString(lang) {
+			bad("templates.%s: %q is not a language tag such as en or zh-HK", lang, lang)
+		}
 		set := s.Templates[lang]
 		s.templates[lang] = map[string]*template.Template{}
 		for _, name := range TemplateNames {
@@ -207,11 +223,12 @@ func (s *Settings) validate() error {
 	s.validateVoice(bad)
 	s.validateEscalation(bad)
 	s.validateChargeCheck(bad)
-	if len(problems) > 0 {
-		return fmt.Errorf("%w:\n  - %s", ErrSettings, strings.Join(problems, "\n  - "))
-	}
-	return nil
+	return problems
 }
+
+// languageTag is the shape of a BCP 47 tag as templates are keyed: en,
+// zh-HK, zh-Hant-HK.
+var languageTag = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 
 // Location is the time zone in which times are shown.
 func (s *Settings) Location() *time.Location { return s.loc }

@@ -34,7 +34,7 @@ func (s *Settings) validateChargeCheck(bad func(string, ...any)) {
 		}
 	}
 	if c.Max < c.First {
-		bad("charge_check.max (%s) must not be shorter than charge_check.first (%s)", c.Max, c.First)
+		bad("charge_check.max: %s must not be shorter than charge_check.first (%s)", c.Max, c.First)
 	}
 }
 

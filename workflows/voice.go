@@ -52,11 +52,29 @@ var VoiceTemplateNames = []string{
 
 func (s *Settings) validateVoice(bad func(string, ...any)) {
 	v := &s.Voice
-	if v.RingTimeout <= 0 || v.GatherTimeout <= 0 || v.MaxCall <= 0 || v.PINLockout <= 0 {
-		bad("voice: ring_timeout, gather_timeout, max_call and pin_lockout must be positive durations")
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"ring_timeout", v.RingTimeout}, {"gather_timeout", v.GatherTimeout}, {"max_call", v.MaxCall}, {"pin_lockout", v.PINLockout}} {
+		if d.v <= 0 {
+			bad("voice.%s: must be a positive duration such as 30s", d.key)
+		}
 	}
-	if v.MaxNoInput < 0 || v.PINAttempts < 1 {
-		bad("voice: max_no_input must be 0 or more and pin_attempts at least 1")
+	if v.MaxNoInput < 0 {
+		bad("voice.max_no_input: must be 0 or more")
+	}
+	if v.PINAttempts < 1 {
+		bad("voice.pin_attempts: must be at least 1")
+	}
+	for _, lang := range sortedKeys(v.Voices) {
+		if _, ok := s.Templates[lang]; !ok {
+			bad("voice.voices.%s: unknown language: it has no templates", lang)
+		}
+	}
+	for _, lang := range sortedKeys(s.VoiceTemplates) {
+		if _, ok := s.Templates[lang]; !ok {
+			bad("voice_templates.%s: unknown language: it has no templates", lang)
+		}
 	}
 	s.voiceTemplates = map[string]map[string]*template.Template{}
 	for _, lang := range sortedKeys(s.Templates) {

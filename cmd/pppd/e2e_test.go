@@ -39,6 +39,8 @@ func TestOption1ExtendNow(t *testing.T) {
 	if ch := h.succeededCharges(); len(ch) != 1 || ch[0].AmountMinor != 1000 {
 		t.Fatalf("charges %+v, want one of HKD 10.00", ch)
 	}
+	h.settle(time.Time{}, "M1")
+	h.exactlyOnce(card, "M1")
 	if got := h.bayPaidUntil("M1", "1"); !got.Equal(before.Add(30 * time.Minute)) {
 		t.Fatalf("meter paid until %s, want %s", got, before.Add(30*time.Minute))
 	}
@@ -113,6 +115,10 @@ func TestDeclinedCardThenRetrySucceeds(t *testing.T) {
 	h.expect(alice, 4, "Reply 1 to confirm")
 	h.text(alice, "1", false)
 	h.expect(alice, 5, "Renewed")
+	h.settle(time.Time{}, "M1")
+	if n := h.chargePOSTs(card); n != 2 {
+		t.Fatalf("the gateway received %d charge requests, want the declined one and the retry", n)
+	}
 	if n := len(h.succeededCharges()); n != 1 {
 		t.Fatalf("%d charges, want 1", n)
 	}
@@ -260,19 +266,17 @@ func TestDuplicatedWebhooksAndRestartedWorkerChargeOnce(t *testing.T) {
 	h.app.StopWorker() // the worker dies between the confirmation and the charge
 	h.text(alice, "1", true)
 	h.phase(alice, workflows.PhaseCharging)
-	if n := len(h.app.gateway.Charges()); n != 0 {
-		t.Fatalf("%d charges while the worker was down", n)
+	if n := h.chargePOSTs(card); n != 0 {
+		t.Fatalf("%d charge requests while the worker was down", n)
 	}
 	if err := h.app.StartWorker(); err != nil {
 		t.Fatal(err)
 	}
 	h.expect(alice, 3, "Renewed")
-	time.Sleep(time.Second) // let any stray duplicate surface
-	if n := len(h.succeededCharges()); n != 1 {
-		t.Fatalf("%d charges, want exactly 1", n)
-	}
-	if n := h.appliedRenewals("M1"); n != 1 {
-		t.Fatalf("meter applied %d renewals, want 1", n)
+	h.settle(time.Time{}, "M1") // a stray duplicate would still be queued or running
+	h.exactlyOnce(card, "M1")
+	if n := h.textsAccepted(alice); n != 3 {
+		t.Fatalf("the carrier accepted %d texts, want exactly notice, quote, confirmation", n)
 	}
 	if msgs := h.inbox(alice); len(msgs) != 3 {
 		t.Fatalf("messages %s, want exactly notice, quote, confirmation", bodies(msgs))
@@ -287,9 +291,8 @@ func TestGatewayTimeoutIsResolvedByLookupNotRecharge(t *testing.T) {
 	h.simctl("PATCH", "/cards/"+card, map[string]any{"slow_next": map[string]any{"count": 1, "delay_ms": 7000}}, nil)
 	h.tap("M1", "1", card, 8*time.Second)
 	h.renew(alice, 1)
-	if n := len(h.succeededCharges()); n != 1 {
-		t.Fatalf("%d charges, want 1", n)
-	}
+	h.settle(time.Time{}, "M1")
+	h.exactlyOnce(card, "M1") // resolved by a lookup: one charge request, not a second POST
 }
 
 func TestCarrierTimeoutDoesNotSendTwice(t *testing.T) {
@@ -300,7 +303,10 @@ func TestCarrierTimeoutDoesNotSendTwice(t *testing.T) {
 	h.simctl("POST", "/faults", map[string]any{"kind": "messages_timeout", "count": 1, "delay_ms": 12000}, nil)
 	h.tap("M1", "1", card, 8*time.Second)
 	h.expect(alice, 1, "Reply 1 to extend")
-	time.Sleep(2 * time.Second) // the sender's retry runs meanwhile
+	h.settle(time.Time{}) // the timed-out send and its retry are done
+	if n := h.textsAccepted(alice); n != 1 {
+		t.Fatalf("the carrier accepted the notice %d times, want once", n)
+	}
 	if msgs := h.inbox(alice); len(msgs) != 1 {
 		t.Fatalf("the notice arrived %d times: %s", len(msgs), bodies(msgs))
 	}

@@ -70,12 +70,8 @@ func TestEscalationPushThenSMSThenCallAnsweredByKeypad(t *testing.T) {
 	if !strings.Contains(pushes[0].Body, "Reply 1 to extend") && !strings.Contains(pushes[0].Body, "ends") {
 		t.Fatalf("first push %q is not the notice", pushes[0].Body)
 	}
-	if n := len(h.succeededCharges()); n != 1 {
-		t.Fatalf("%d charges, want 1", n)
-	}
-	if n := h.appliedRenewals("M1"); n != 1 {
-		t.Fatalf("%d meter renewals, want 1", n)
-	}
+	h.settle(time.Time{}, "M1")
+	h.exactlyOnce(card, "M1")
 	if got := h.bayPaidUntil("M1", "1"); !got.Equal(before.Add(30 * time.Minute)) {
 		t.Fatalf("meter paid until %s", got)
 	}
@@ -100,7 +96,10 @@ func TestEscalationAnsweredInTheAppStopsIt(t *testing.T) {
 		st, _ := h.conv(alice)
 		return len(st.Renewals) == 1 && st.Renewals[0].MeterAck == "acked"
 	})
-	time.Sleep(time.Until(tapped.Add(12 * time.Second))) // past both escalation steps
+	h.settle(tapped.Add(12*time.Second), "M1") // both escalation steps' timers have been handled
+	if n := h.textsAccepted(alice); n != 0 {
+		t.Fatalf("the carrier accepted %d texts after an app answer", n)
+	}
 	if msgs := h.inbox(alice); len(msgs) != 0 {
 		t.Fatalf("texts after an app answer: %s", bodies(msgs))
 	}
@@ -109,9 +108,7 @@ func TestEscalationAnsweredInTheAppStopsIt(t *testing.T) {
 	if len(calls) != 0 {
 		t.Fatalf("%d calls after an app answer", len(calls))
 	}
-	if n := len(h.succeededCharges()); n != 1 {
-		t.Fatalf("%d charges", n)
-	}
+	h.exactlyOnce(card, "M1")
 }
 
 // appRenew calls the app API as the app would.
@@ -150,13 +147,11 @@ func TestRaceAnswersOnTwoChannelsChargeOnce(t *testing.T) {
 		st, _ := h.conv(alice)
 		return st.Phase == workflows.PhaseParked || st.Phase == workflows.PhaseQuoted || st.Phase == workflows.PhaseOffered
 	})
-	time.Sleep(2 * time.Second)
-	if n := len(h.succeededCharges()); n != 1 {
-		t.Fatalf("%d charges after answers on two channels (app %v), want exactly 1", n, codes)
+	h.settle(time.Time{}, "M1")
+	if n := h.chargePOSTs(card); n != 1 {
+		t.Fatalf("the gateway received %d charge requests after answers on two channels (app %v), want exactly 1", n, codes)
 	}
-	if n := h.appliedRenewals("M1"); n > 1 {
-		t.Fatalf("%d meter renewals", n)
-	}
+	h.exactlyOnce(card, "M1")
 }
 
 func TestAppAPIAuthAndIdempotency(t *testing.T) {
@@ -181,9 +176,8 @@ func TestAppAPIAuthAndIdempotency(t *testing.T) {
 		t.Fatalf("renew %d then retry %d, want 200 twice", first, again)
 	}
 	h.eventually("one renewal", func() bool { st, _ := h.conv(alice); return len(st.Renewals) == 1 })
-	if n := len(h.succeededCharges()); n != 1 {
-		t.Fatalf("%d charges", n)
-	}
+	h.settle(time.Time{}, "M1")
+	h.exactlyOnce(card, "M1") // the retried app request with the same key charges once
 }
 
 func TestInvalidPushTokenMovesToSMSAtOnce(t *testing.T) {
@@ -284,7 +278,7 @@ func TestEscalationAnsweredBySMSNoCallAndPushConfirmation(t *testing.T) {
 	h.expect(alice, 2, "Reply 1 to confirm")
 	h.text(alice, "1", false)
 	h.expect(alice, 3, "Renewed")
-	time.Sleep(time.Until(sent.Add(8 * time.Second))) // past the call's escalation step
+	h.settle(sent.Add(8*time.Second), "M1") // the call's escalation timer has been handled
 	var calls []sim.Call
 	h.simctl("GET", "/phones/"+alice+"/calls", nil, &calls)
 	if len(calls) != 0 {
@@ -295,7 +289,5 @@ func TestEscalationAnsweredBySMSNoCallAndPushConfirmation(t *testing.T) {
 		pushes = h.appState(appID).Pushes
 		return len(pushes) > 0 && strings.Contains(pushes[len(pushes)-1].Body, "Renewed")
 	})
-	if n := len(h.succeededCharges()); n != 1 {
-		t.Fatalf("%d charges", n)
-	}
+	h.exactlyOnce(card, "M1")
 }

@@ -135,7 +135,10 @@ func TestVoicemailLeavesMessageAndTexts(t *testing.T) {
 		t.Fatalf("answered by %q:\n%s", c.AnsweredBy, heard(c))
 	}
 	h.expect(alice, 1, "Reply 1 to extend")
-	time.Sleep(time.Second)
+	h.settle(time.Time{})
+	if n := h.textsAccepted(alice); n != 1 {
+		t.Fatalf("the carrier accepted %d texts, want the notice once", n)
+	}
 	if msgs := h.inbox(alice); len(msgs) != 1 {
 		t.Fatalf("texts %s, want the notice once", bodies(msgs))
 	}
@@ -225,11 +228,6 @@ func TestVoiceDuplicatedGatherWebhookChargesOnce(t *testing.T) {
 	if !dup {
 		t.Fatal("the gather action was not delivered twice")
 	}
-	time.Sleep(time.Second)
-	if n := len(h.succeededCharges()); n != 1 {
-		t.Fatalf("%d charges, want 1", n)
-	}
-	if n := h.appliedRenewals("M1"); n != 1 {
-		t.Fatalf("%d meter renewals, want 1", n)
-	}
+	h.settle(time.Time{}, "M1")
+	h.exactlyOnce(card, "M1")
 }

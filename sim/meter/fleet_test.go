@@ -201,6 +201,9 @@ func TestDuplicateRenewalAppliedOnce(t *testing.T) {
 	if !slices.Equal(s.Applied, []string{"c-1"}) {
 		t.Errorf("applied = %v", s.Applied)
 	}
+	if s.Counters.RenewsExecuted != 1 || s.Counters.RenewsIgnored != 1 {
+		t.Errorf("renews executed %d, ignored %d; want 1 and 1", s.Counters.RenewsExecuted, s.Counters.RenewsIgnored)
+	}
 	acks := h.sink.Acks()
 	if len(acks) != 1 || !acks[0].PaidUntil.Equal(until.Add(30*time.Minute)) {
 		t.Errorf("acks = %+v, want one with the meter's current paid_until", acks)
@@ -217,6 +220,9 @@ func TestDuplicateRenewalAppliedOnce(t *testing.T) {
 	}
 	if n := countEvents(h.snapshot("PM-1"), "received command c-1"); n != 2 || len(h.sink.Acks()) != 1 {
 		t.Errorf("command received %d times (want 2), acks %d (want 1)", n, len(h.sink.Acks()))
+	}
+	if c := h.snapshot("PM-1").Counters; c.RenewsExecuted != 1 {
+		t.Errorf("renews executed %d after a no-op enqueue, want 1", c.RenewsExecuted)
 	}
 }
 

@@ -65,6 +65,9 @@ type linkStats struct {
 	rings, wakes, refusedCalls, rateLimited, unreachable uint32
 	rejectedReplies, rejectedCommands, powerLosses       uint32
 	sessions, replaysSent, duplicatesSent, reordered     int
+	// renewsExecuted counts renew commands executed (paid-until set);
+	// renewsIgnored counts deliveries of an already applied command.
+	renewsExecuted, renewsIgnored int
 }
 
 type bay struct {
@@ -230,6 +233,9 @@ func (m *Meter) applyCommandsLocked(cmds []devicelink.CommandMessage) error {
 		b, ok := m.bays[c.Bay]
 		switch {
 		case m.appliedSet[c.CommandID]:
+			if c.Type == devicelink.CommandRenew {
+				m.stats.renewsIgnored++
+			}
 			m.logLocked(fmt.Sprintf("command %s already applied, acking again", c.CommandID))
 			ack := devicelink.AckMessage{CommandID: c.CommandID, Status: devicelink.AckApplied, Bay: c.Bay}
 			if ok {
@@ -286,6 +292,7 @@ func (m *Meter) executeLocked(c devicelink.CommandMessage) {
 	}
 	m.appliedSet[c.CommandID] = true
 	m.applied = append(m.applied, c.CommandID)
+	m.stats.renewsExecuted++
 	m.journal = slices.DeleteFunc(m.journal, func(j devicelink.CommandMessage) bool { return j.CommandID == c.CommandID })
 	m.logLocked(fmt.Sprintf("command %s renew bay %s -> %s", c.CommandID, c.Bay, b.paidUntil.UTC().Format("15:04:05 UTC")))
 }
@@ -343,6 +350,7 @@ func (m *Meter) rotateLocked(c devicelink.CommandMessage) {
 	m.master = next
 	m.appliedSet[c.CommandID] = true
 	m.applied = append(m.applied, c.CommandID)
+	m.stats.renewsExecuted++
 	m.logLocked(fmt.Sprintf("command %s: key rotated to epoch %d", c.CommandID, c.KeyEpoch))
 	m.queueAckLocked(devicelink.AckMessage{CommandID: c.CommandID, Status: devicelink.AckApplied})
 }

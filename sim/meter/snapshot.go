@@ -106,6 +106,12 @@ type Counters struct {
 	DuplicatesSent int `json:"duplicates_sent"`
 	// Reordered counts messages held back behind the next (ReorderSends).
 	Reordered int `json:"reordered"`
+	// RenewsExecuted counts renew commands the meter executed (set a bay's
+	// paid-until), each time it did: a command executed twice counts twice.
+	RenewsExecuted int `json:"renews_executed"`
+	// RenewsIgnored counts deliveries of a command the meter had already
+	// applied: it acked them again and executed nothing.
+	RenewsIgnored int `json:"renews_ignored"`
 }
 
 // Snapshot returns the meter's current state.
@@ -124,6 +130,7 @@ func (m *Meter) Snapshot() Snapshot {
 			RejectedReplies: m.stats.rejectedReplies, RejectedCommands: m.stats.rejectedCommands,
 			PowerLosses: m.stats.powerLosses, Sessions: m.stats.sessions, ReplaysSent: m.stats.replaysSent,
 			DuplicatesSent: m.stats.duplicatesSent, Reordered: m.stats.reordered,
+			RenewsExecuted: m.stats.renewsExecuted, RenewsIgnored: m.stats.renewsIgnored,
 		},
 		Online:       m.spec.Online,
 		Awake:        m.awake,

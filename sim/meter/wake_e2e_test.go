@@ -137,11 +137,13 @@ func (w *world) asleep(id, sim string) {
 func (w *world) eventually(what string, cond func() bool) {
 	w.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
 			w.t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(10 * time.Millisecond)
+		<-tick.C
 	}
 }
 
