@@ -48,6 +48,12 @@ type callEnv struct {
 
 func newCallEnv(t *testing.T, edit func(*workflows.Settings), users ...workflows.User) *callEnv {
 	t.Helper()
+	return newCallEnvWith(t, edit, nil, users...)
+}
+
+// newCallEnvWith also lets a test change the voice channel's config.
+func newCallEnvWith(t *testing.T, edit func(*workflows.Settings), editCfg func(*ivr.Config), users ...workflows.User) *callEnv {
+	t.Helper()
 	rdb := redistest.Client(t, redistest.DBIVR)
 	set, err := workflows.LoadSettings("")
 	if err != nil {
@@ -70,6 +76,9 @@ func newCallEnv(t *testing.T, edit func(*workflows.Settings), users ...workflows
 	hook.PublicURL, hook.AuthToken = public, token
 	cfg := ivr.DefaultConfig()
 	cfg.PublicURL, cfg.From = public, "+85258001000"
+	if editCfg != nil {
+		editCfg(&cfg)
+	}
 	(&ivr.Webhooks{Config: cfg, Runner: v.runner, Redis: rdb, Metrics: ivr.NewMetrics(), Now: now, Log: log}).
 		Register(v.e.Group("/twilio", twiliohook.Middleware(hook)))
 	return v

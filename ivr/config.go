@@ -19,9 +19,14 @@ type Config struct {
 	HoldPause time.Duration
 	// MaxHolds bounds how long a caller waits for the charge and the meter.
 	MaxHolds int
+	// ReplayWait bounds how long a duplicated webhook waits for the answer
+	// of the delivery being answered (also bounded by the request); it stays
+	// below Twilio's 15 s webhook timeout. Zero means the default.
+	ReplayWait time.Duration
 }
 
-// DefaultConfig returns a 2 s hold pause and about a minute of holding.
+// DefaultConfig returns a 2 s hold pause, about a minute of holding and a
+// 12 s wait for the answer of a duplicated webhook.
 func DefaultConfig() Config {
-	return Config{DefaultRegion: "HK", HoldPause: 2 * time.Second, MaxHolds: 30}
+	return Config{DefaultRegion: "HK", HoldPause: 2 * time.Second, MaxHolds: 30, ReplayWait: defaultReplayWait}
 }

@@ -89,12 +89,22 @@ func (w *Webhooks) enter(ctx context.Context, d *doc, cl *call, convID string) e
 	}
 	cl.Conv, cl.Template = st.ID, "notice"
 	if st.Phase == workflows.PhaseParked && st.PaidUntil.After(w.Now()) {
-		// Not asked anything yet: offer the menu all the same.
-		d.say(w.convPrompt(st, "status"))
-		w.ask(d, cl, kindMenu, w.convPrompt(st, "menu"))
-		return nil
+		return w.offerMenu(ctx, d, cl, st)
 	}
 	w.menu(d, cl, st, nil)
+	return nil
+}
+
+// offerMenu speaks the status of a stay the driver was not asked about and
+// offers the menu; the conversation records it as a prompt, so 1 quotes
+// even after an earlier renewal.
+func (w *Webhooks) offerMenu(ctx context.Context, d *doc, cl *call, st workflows.State) error {
+	st, err := w.Runner.Apply(ctx, st.ID, workflows.Input{Kind: workflows.InputCallMenu})
+	if err != nil {
+		return err
+	}
+	d.say(w.convPrompt(st, "status"))
+	w.ask(d, cl, kindMenu, w.convPrompt(st, "menu"))
 	return nil
 }
 
@@ -274,9 +284,7 @@ func (w *Webhooks) pinKey(ctx context.Context, d *doc, cl *call, digits string) 
 		return nil
 	}
 	if st.Phase == workflows.PhaseParked {
-		d.say(w.convPrompt(st, "status"))
-		w.ask(d, cl, kindMenu, w.convPrompt(st, "menu"))
-		return nil
+		return w.offerMenu(ctx, d, cl, st)
 	}
 	w.menu(d, cl, st, nil)
 	return nil

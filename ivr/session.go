@@ -15,8 +15,9 @@ import (
 //	ppp:ivr:status:{CallSid}          last call status, terminal statuses never replaced (2 h)
 //	ppp:ivr:resp:{CallSid}:{step}     the TwiML answered for a step, replayed to duplicates (2 h)
 //	ppp:ivr:lock:{CallSid}:{step}     a step being answered (30 s)
+//	ppp:ivr:answered:{CallSid}:{step} pub/sub channel: a step's answer, to duplicates waiting for it
 //	ppp:ivr:out:{effect}              an outbound call's intent and sid (7 days)
-//	ppp:ivr:fallback:{effect}         the SMS fallback of a call was requested (7 days)
+//	ppp:ivr:fallback:{effect}         the SMS fallback of a call, or the end of an answered call, was reported (7 days)
 //	ppp:ivr:pin:{user}                wrong PIN count (until the lockout ends)
 //	ppp:ivr:pinlock:{user}            voice confirmation locked
 const callTTL = 2 * time.Hour

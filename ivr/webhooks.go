@@ -84,21 +84,24 @@ func (w *Webhooks) twiml(route string, h handler) echo.HandlerFunc {
 			w.Log.WarnContext(ctx, "voice webhook without CallSid", "route", route)
 			return w.write(c, w.apology(""))
 		}
-		key := "ppp:ivr:resp:" + sid + ":" + route + ":" + c.QueryParam("step")
-		if cached, err := w.Redis.Get(ctx, key).Result(); err == nil {
+		step := sid + ":" + route + ":" + c.QueryParam("step")
+		if cached, err := w.Redis.Get(ctx, keyResp(step)).Result(); err == nil {
 			w.Metrics.Calls.WithLabelValues(route, "replayed").Inc()
 			w.Log.InfoContext(ctx, "voice webhook replayed", "route", route, "call", sid)
 			return w.write(c, cached)
 		}
-		lock := "ppp:ivr:lock:" + sid + ":" + route + ":" + c.QueryParam("step")
-		if ok, err := w.Redis.SetNX(ctx, lock, 1, 30*time.Second).Result(); err == nil && !ok {
-			// The same step is being answered right now: wait for that answer.
-			for range 100 {
-				time.Sleep(50 * time.Millisecond)
-				if cached, err := w.Redis.Get(ctx, key).Result(); err == nil {
-					return w.write(c, cached)
-				}
+		if ok, err := w.Redis.SetNX(ctx, keyLock(step), 1, lockTTL).Result(); err == nil && !ok {
+			// The same step is being answered right now: the duplicate gets
+			// that answer, never a second run of the handler.
+			out, ok := w.awaitAnswer(ctx, step)
+			if !ok {
+				w.Metrics.Calls.WithLabelValues(route, "replay_timeout").Inc()
+				w.Log.WarnContext(ctx, "duplicate voice webhook: first answer did not arrive in time, caller told and hung up", "route", route, "call", sid)
+				return w.write(c, w.apology(f.Get("lang")))
 			}
+			w.Metrics.Calls.WithLabelValues(route, "replayed").Inc()
+			w.Log.InfoContext(ctx, "voice webhook replayed after waiting", "route", route, "call", sid)
+			return w.write(c, out)
 		}
 		out, err := h(ctx, c, f)
 		switch {
@@ -114,7 +117,7 @@ func (w *Webhooks) twiml(route string, h handler) echo.HandlerFunc {
 		default:
 			w.Metrics.Calls.WithLabelValues(route, "ok").Inc()
 		}
-		w.Redis.Set(ctx, key, out, callTTL)
+		w.publishAnswer(ctx, step, out)
 		return w.write(c, out)
 	}
 }
@@ -245,7 +248,19 @@ func (w *Webhooks) menu(d *doc, cl *call, st workflows.State, spoken []workflows
 			d.say(s)
 		}
 		d.hangup()
-	default: // alert set, app link, ended, refused, superseded, opted out
+	case workflows.PhaseAlertSet, workflows.PhaseAppLink:
+		if len(said) == 0 {
+			// A reminder or the app link is pending: say where the stay
+			// stands and offer the menu again.
+			d.say(w.convPrompt(st, "status"))
+			w.ask(d, cl, kindMenu, w.convPrompt(st, "menu"))
+			return
+		}
+		for _, s := range said {
+			d.say(s)
+		}
+		d.hangup()
+	default: // ended, refused, superseded, opted out
 		for _, s := range said {
 			d.say(s)
 		}
@@ -528,5 +543,26 @@ func (w *Webhooks) status(c echo.Context) error {
 			return err
 		}
 	}
+	if cl.Conv != "" && cl.Answered {
+		if err := w.ended(ctx, cl); err != nil {
+			return err
+		}
+	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// ended tells the conversation, once per call, that a call the driver
+// answered is over; the engine decides what follows (a quote left
+// unconfirmed goes on by text). A call that already handed its message
+// over to text (no input, PIN lockout) shares the same once-only mark.
+func (w *Webhooks) ended(ctx context.Context, cl call) error {
+	key := cl.Send
+	if key == "" {
+		key = cl.Sid
+	}
+	if ok, err := w.Redis.SetNX(ctx, "ppp:ivr:fallback:"+key, "ended", 7*24*time.Hour).Result(); err != nil || !ok {
+		return err
+	}
+	_, err := w.Runner.Apply(ctx, cl.Conv, workflows.Input{Kind: workflows.InputCallEnded})
+	return err
 }

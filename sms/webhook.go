@@ -115,7 +115,7 @@ func (w *Webhooks) handle(ctx context.Context, sid, from, body string) (string, 
 	case reply.Kind == ReplyStop:
 		return "opt_out", w.Runner.OptOut(ctx, from)
 	case optedOut && IsOptInKeyword(body):
-		if err := reg.SetOptOut(ctx, from, false); err != nil {
+		if _, err := w.Runner.OptIn(ctx, from); err != nil {
 			return "", err
 		}
 		return "opt_in", w.Runner.Notify(ctx, sid, from, lang, "opted_in")

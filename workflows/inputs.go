@@ -124,3 +124,16 @@ type SendFailure struct {
 	// Reason is a short cause: busy, no-answer, voicemail, no-input, failed.
 	Reason string `json:"reason,omitempty"`
 }
+
+// Input kinds of calls and opt-in.
+const (
+	// InputCallEnded: a call about this conversation ended after the driver
+	// had answered it (the status callback said completed).
+	InputCallEnded InputKind = "call_ended"
+	// InputCallMenu: a call the driver placed offered this conversation's
+	// menu (extend, remind, app), a fresh prompt answered by keypad.
+	InputCallMenu InputKind = "call_menu"
+	// InputOptIn: the driver sent START after STOP; a stay that the opt-out
+	// ended and that is still paid (or in grace) comes back.
+	InputOptIn InputKind = "opt_in"
+)

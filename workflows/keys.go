@@ -7,6 +7,7 @@ package workflows
 //	ppp:convs                  zset  conversation ids by last update (ms)
 //	ppp:phone:{e164}:open      zset  open conversation ids of a phone by last prompt (ms)
 //	ppp:bay:{meter}:{bay}      string the open conversation at a bay
+//	ppp:phone:{e164}:stopped   set   conversations a STOP ended, brought back by START (7 days)
 //	ppp:user:{id}              string user JSON
 //	ppp:user:phone:{e164}      string user id of a phone
 //	ppp:user:card:{token}      string user id of a card token

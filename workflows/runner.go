@@ -202,13 +202,17 @@ func (r *Runner) Reply(ctx context.Context, phone string, a Answer, channel stri
 	return r.Apply(ctx, ids[0], Input{Kind: InputReply, Reply: &ReplyInput{Answer: a, Channel: channel}})
 }
 
-// OptOut records a phone's STOP and ends its open conversations.
+// OptOut records a phone's STOP and ends its open conversations; OptIn
+// brings back those still paid.
 func (r *Runner) OptOut(ctx context.Context, phone string) error {
 	if err := r.Registry.SetOptOut(ctx, phone, true); err != nil {
 		return err
 	}
 	ids, err := r.Store.OpenForPhone(ctx, phone)
 	if err != nil {
+		return err
+	}
+	if err := r.Store.markStopped(ctx, phone, ids); err != nil {
 		return err
 	}
 	for _, id := range ids {

@@ -22,8 +22,9 @@ func Step(set *Settings, st State, in Input, now time.Time) (State, []Effect) {
 		// Not a change by itself: saved with the next real change.
 		s.st.HasApp, s.st.SMSOptedOut = in.Facts.HasApp, in.Facts.SMSOptedOut
 	}
-	if st.Phase.Terminal() && in.Kind != InputSendFailed {
-		// An ended conversation only hears that its last message was lost.
+	// An ended conversation only hears that its last message was lost, or,
+	// when STOP ended it, that the driver sent START.
+	if st.Phase.Terminal() && in.Kind != InputSendFailed && (in.Kind != InputOptIn || st.Phase != PhaseOptedOut) {
 		return st, nil
 	}
 	switch in.Kind {
@@ -43,6 +44,12 @@ func Step(set *Settings, st State, in Input, now time.Time) (State, []Effect) {
 		s.optOut()
 	case InputSendFailed:
 		s.sendFailed(in)
+	case InputCallEnded:
+		s.callEnded()
+	case InputCallMenu:
+		s.callMenu()
+	case InputOptIn:
+		s.optIn()
 	}
 	if !s.changed {
 		return st, nil

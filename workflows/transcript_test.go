@@ -164,6 +164,28 @@ var scenarios = []scenario{
 		{after: 20 * time.Second, what: "areply", arg: "1"}, {after: 5 * time.Second, what: "areply", arg: "yes"},
 		charge(time.Second, ChargeSucceeded), ack(time.Second, true),
 	}},
+	{name: "voice_hangup_at_quote_texts_the_quote", user: withVoice(driver), paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), vreply(10*time.Second, AnswerOne), {after: 5 * time.Second, what: "callended"},
+		reply(time.Minute, AnswerOne), charge(time.Second, ChargeSucceeded),
+	}},
+	{name: "voice_hangup_at_quote_opted_out_goes_to_the_app", user: withVoice(driver), paid: 30 * time.Minute, steps: []scenarioStep{
+		{what: "open_facts", facts: Facts{Known: true, HasApp: true, SMSOptedOut: true}}, fire(TimerNotice),
+		vreply(10*time.Second, AnswerOne), {after: 5 * time.Second, what: "callended", facts: Facts{Known: true, HasApp: true, SMSOptedOut: true}},
+	}},
+	{name: "voice_hangup_after_confirming_says_nothing_more", user: withVoice(driver), paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), vreply(10*time.Second, AnswerOne), vreply(10*time.Second, AnswerOne), {after: 5 * time.Second, what: "callended"},
+	}},
+	{name: "inbound_call_menu_after_renewal_quotes_again", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), charge(time.Second, ChargeSucceeded),
+		ack(time.Second, true), vreply(time.Minute, AnswerOne), {after: time.Minute, what: "callmenu"}, vreply(10*time.Second, AnswerOne),
+	}},
+	{name: "stop_then_start_brings_the_stay_back", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), reply(time.Second, AnswerOne), {after: time.Second, what: "optout"},
+		{after: time.Minute, what: "optin", facts: Facts{Known: true}}, fire(TimerNotice), reply(time.Second, AnswerOne),
+	}},
+	{name: "start_after_the_grace_period_changes_nothing", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		fire(TimerNotice), {after: time.Second, what: "optout"}, {after: time.Hour, what: "optin", facts: Facts{Known: true}},
+	}},
 	{name: "reply_while_charging_and_after", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
 		fire(TimerNotice), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne), reply(time.Second, AnswerOne),
 		charge(time.Second, ChargeSucceeded), reply(time.Second, AnswerOne), ack(time.Second, true), reply(time.Second, AnswerOne),
@@ -317,6 +339,15 @@ func runScenario(t *testing.T, set *Settings, sc scenario) string {
 		case "optout":
 			now = now.Add(s.after)
 			in = Input{Kind: InputOptOut}
+		case "callended":
+			now = now.Add(s.after)
+			in = Input{Kind: InputCallEnded, Facts: s.facts}
+		case "callmenu":
+			now = now.Add(s.after)
+			in = Input{Kind: InputCallMenu}
+		case "optin":
+			now = now.Add(s.after)
+			in = Input{Kind: InputOptIn, Facts: s.facts}
 		case "topup":
 			now = now.Add(s.after)
 			q := p

@@ -18,7 +18,11 @@ if ARGV[6] == '1' then
   redis.call('EXPIRE', KEYS[2], ARGV[10])
 else
   redis.call('ZADD', KEYS[3], ARGV[7], ARGV[5])
-  if ARGV[1] == '0' then redis.call('SET', KEYS[4], ARGV[5]) end
+  -- A new conversation takes the bay; one that comes back (opt-in) takes
+  -- it again only if no other conversation holds it.
+  if ARGV[1] == '0' or not redis.call('GET', KEYS[4]) then redis.call('SET', KEYS[4], ARGV[5]) end
+  redis.call('PERSIST', KEYS[1])
+  redis.call('PERSIST', KEYS[2])
 end
 redis.call('ZADD', KEYS[5], ARGV[8], ARGV[5])
 return 1
