@@ -96,6 +96,18 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Logger is the structured logger; nil means slog.Default().
 	Logger *slog.Logger
+
+	// Alerts receives the operator alerts raised by security events; nil
+	// means security events are only recorded and counted.
+	Alerts AlertSink
+	// SecurityBurst is how many refused envelopes of one kind (bad tag,
+	// unknown key epoch, malformed) from one meter within one
+	// SecurityAlertWindow raise an operator alert.
+	SecurityBurst int
+	// SecurityAlertWindow is the window of SecurityBurst, and the period
+	// within which repeated security events of one kind of one meter give
+	// one alert.
+	SecurityAlertWindow time.Duration
 }
 
 // DefaultConfig returns the production defaults.
@@ -125,6 +137,8 @@ func DefaultConfig() Config {
 		TempMaxC:            70,
 		HumidityMaxPct:      95,
 		TaskQueue:           "ppp",
+		SecurityBurst:       5,
+		SecurityAlertWindow: 10 * time.Minute,
 	}
 }
 
@@ -182,6 +196,8 @@ func (c Config) withDefaults() Config {
 	if c.TaskQueue == "" {
 		c.TaskQueue = d.TaskQueue
 	}
+	setInt(&c.SecurityBurst, d.SecurityBurst)
+	setDur(&c.SecurityAlertWindow, d.SecurityAlertWindow)
 	if c.Waker == nil {
 		c.Waker = NoneWaker{}
 	}

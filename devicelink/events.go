@@ -91,10 +91,14 @@ func securityKindFor(reason string) string {
 	return SecurityAuth
 }
 
-// securityEvent records a security event of a meter and counts it.
+// securityEvent records a security event of a meter, counts it and raises
+// the operator alert it calls for (see securityAlert).
 func (s *Service) securityEvent(ctx context.Context, meterID, kind, detail string) error {
 	s.metrics.security(kind)
-	return s.pushEvent(ctx, keySecurity(meterID), MeterEvent{At: s.now().UTC(), Kind: kind, Detail: detail})
+	if err := s.pushEvent(ctx, keySecurity(meterID), MeterEvent{At: s.now().UTC(), Kind: kind, Detail: detail}); err != nil {
+		return err
+	}
+	return s.securityAlert(ctx, meterID, kind, detail)
 }
 
 // statusEvent records a status event of a meter and counts it.

@@ -53,6 +53,9 @@ import "strconv"
 //	                                       timeout), error, commands (JSON)
 //	ppp:dl:m:{id}:security          LIST   MeterEvent JSON, newest first (capped)
 //	ppp:dl:m:{id}:events            LIST   MeterEvent JSON (status), newest first (capped)
+//	ppp:dl:m:{id}:burst:<kind>:<w>  STRING count of refused envelopes of a kind in alert
+//	                                       window w (unix ms / SecurityAlertWindow); PX two
+//	                                       windows
 //	ppp:dl:m:{id}:cmd:<cid>         HASH   command: id, meter, type, bay, txn_id,
 //	                                       paid_until(_ms), not_after(_ms), state, created_at,
 //	                                       updated_at, deliveries, result_paid_until, reason,
@@ -87,3 +90,7 @@ func keyWake(id string, seq int64) string {
 }
 func keySecurity(id string) string     { return keyMeter(id) + ":security" }
 func keyStatusEvents(id string) string { return keyMeter(id) + ":events" }
+
+func keySecurityBurst(id, kind, window string) string {
+	return keyMeter(id) + ":burst:" + kind + ":" + window
+}

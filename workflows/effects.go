@@ -25,6 +25,7 @@ type Effect struct {
 	Charge *ChargeEffect `json:"charge,omitempty"`
 	Meter  *MeterEffect  `json:"meter,omitempty"`
 	Alert  *AlertEffect  `json:"alert,omitempty"`
+	Note   *Note         `json:"note,omitempty"`
 }
 
 // Send is a message to the driver.
@@ -71,4 +72,14 @@ type MeterEffect struct {
 type AlertEffect struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+}
+
+// EffectNote records in the conversation's history something the engine
+// decided not to do; it is never carried out and has no id.
+const EffectNote EffectKind = "note"
+
+// Note says which channel the escalation skipped and why.
+type Note struct {
+	Skipped string     `json:"skipped"`
+	Reason  SkipReason `json:"reason"`
 }

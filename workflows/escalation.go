@@ -138,3 +138,18 @@ func (s *Settings) delayAt(i int) time.Duration {
 	}
 	return s.Escalation[len(s.Escalation)-1].After
 }
+
+// SkipReason says why the escalation passed over a channel.
+type SkipReason string
+
+// Skip reasons.
+const (
+	// SkipQuietHours: no calls in the quiet hours unless the driver opted in.
+	SkipQuietHours SkipReason = "quiet_hours"
+	// SkipSMSOptedOut: the driver's phone opted out of SMS (STOP).
+	SkipSMSOptedOut SkipReason = "sms_opted_out"
+	// SkipNoApp: the driver has no app device to push to.
+	SkipNoApp SkipReason = "no_app"
+	// SkipUnknownChannel: the channel is not one the escalation can use.
+	SkipUnknownChannel SkipReason = "unknown_channel"
+)

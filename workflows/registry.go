@@ -250,11 +250,13 @@ func (r *Registry) OptedOut(ctx context.Context, phone string) (bool, error) {
 	return r.rdb.SIsMember(ctx, keyOptOutSMS, phone).Result()
 }
 
-// Alert is an operator alert raised by a conversation.
+// Alert is an operator alert raised by a conversation or by a meter's
+// security events (then Conv is empty and Meter names the meter).
 type Alert struct {
 	At   time.Time `json:"at"`
 	Conv string    `json:"conversation"`
 	AlertEffect
+	Meter string `json:"meter,omitempty"`
 }
 
 // RaiseAlert records an operator alert (the newest 1000 are kept). An alert

@@ -72,7 +72,7 @@ func (r *Runner) ApplyInline(ctx context.Context, id string, in Input) (State, [
 func durable(effects []Effect) []Effect {
 	var out []Effect
 	for _, e := range effects {
-		if e.Send == nil || !e.Send.Inline {
+		if (e.Send == nil || !e.Send.Inline) && e.Note == nil {
 			out = append(out, e)
 		}
 	}
@@ -303,6 +303,8 @@ func DescribeEffect(e Effect, loc *time.Location) string {
 		return fmt.Sprintf("meter %s renew bay %s until %s (command %s)", e.Meter.MeterID, e.Meter.Bay, e.Meter.PaidUntil.In(loc).Format("15:04:05"), e.Meter.CommandID)
 	case e.Alert != nil:
 		return fmt.Sprintf("operator alert %s: %s", e.Alert.Code, e.Alert.Message)
+	case e.Note != nil:
+		return fmt.Sprintf("skipped %s: %s", e.Note.Skipped, e.Note.Reason)
 	}
 	return string(e.Kind)
 }

@@ -197,7 +197,8 @@ func (s *stepper) escalate() bool {
 		chans = []string{ChannelSMS}
 	}
 	for i := s.st.Esc + 1; i < len(chans); i++ {
-		if !s.available(chans[i]) {
+		if why := s.unavailable(chans[i]); why != "" {
+			s.skipped(chans[i], why)
 			continue
 		}
 		s.st.Esc = i
@@ -210,17 +211,32 @@ func (s *stepper) escalate() bool {
 	return false
 }
 
-// available reports whether a channel can reach the driver now.
-func (s *stepper) available(ch string) bool {
+// unavailable says why a channel cannot reach the driver now ("" when it
+// can).
+func (s *stepper) unavailable(ch string) SkipReason {
 	switch ch {
 	case ChannelPush:
-		return s.st.HasApp
+		if !s.st.HasApp {
+			return SkipNoApp
+		}
 	case ChannelSMS:
-		return !s.st.SMSOptedOut
+		if s.st.SMSOptedOut {
+			return SkipSMSOptedOut
+		}
 	case ChannelVoice:
-		return s.st.CallsInQuietHours || !s.set.Quiet(s.now)
+		if !s.st.CallsInQuietHours && s.set.Quiet(s.now) {
+			return SkipQuietHours
+		}
+	default:
+		return SkipUnknownChannel
 	}
-	return false
+	return ""
+}
+
+// skipped notes in the history that the escalation passed over a channel.
+// A note alone is no change: it is kept only with the step's real changes.
+func (s *stepper) skipped(ch string, why SkipReason) {
+	s.effects = append(s.effects, Effect{Kind: EffectNote, Note: &Note{Skipped: ch, Reason: why}})
 }
 
 // current is the channel the current prompt was last sent on.

@@ -159,6 +159,9 @@ var scenarios = []scenario{
 	{name: "quiet_hours_skip_the_call", user: driver, paid: 30 * time.Minute, start: time.Date(2026, 11, 21, 14, 50, 0, 0, time.UTC), steps: []scenarioStep{
 		fire(TimerNotice), fire(TimerEscalate), fire(TimerGraceEnd),
 	}},
+	{name: "escalation_skips_opted_out_sms_for_a_call", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
+		{what: "open_facts", facts: Facts{Known: true, SMSOptedOut: true}}, fire(TimerNotice),
+	}},
 	{name: "app_answer_inline_and_push_confirmation", user: driver, paid: 30 * time.Minute, steps: []scenarioStep{
 		{what: "open_facts", facts: Facts{Known: true, HasApp: true}}, fire(TimerNotice),
 		{after: 20 * time.Second, what: "areply", arg: "1"}, {after: 5 * time.Second, what: "areply", arg: "yes"},

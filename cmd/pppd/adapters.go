@@ -106,3 +106,14 @@ func (m *meterCommander) Renew(ctx context.Context, r workflows.MeterEffect) err
 		CommandID: r.CommandID, MeterID: r.MeterID, Bay: r.Bay, TxnID: r.TxnID, PaidUntil: r.PaidUntil, NotAfter: r.PaidUntil,
 	})
 }
+
+// securityAlerts lists the device link's security alerts with the
+// conversations' operator alerts.
+type securityAlerts struct{ registry *workflows.Registry }
+
+var _ devicelink.AlertSink = (*securityAlerts)(nil)
+
+func (s *securityAlerts) RaiseSecurityAlert(ctx context.Context, a devicelink.SecurityAlert) error {
+	return s.registry.RaiseAlert(ctx, a.ID, workflows.Alert{At: a.At, Meter: a.MeterID,
+		AlertEffect: workflows.AlertEffect{Code: a.Code, Message: a.Message}})
+}

@@ -208,6 +208,7 @@ func (a *App) assemble() error {
 	dlCfg.Registerer, dlCfg.Logger = a.metrics, a.log.With("component", "devicelink")
 	dlCfg.Tasks, dlCfg.TaskQueue = a.asynqCli, taskCfg.Queue
 	dlCfg.Waker = devicelink.NewDialUpWaker(twilioClient, a.cfg.WakeCallerID, a.cfg.PublicURL+"/twilio/voice/wake-status", 25*time.Second)
+	dlCfg.Alerts = &securityAlerts{registry: a.runner.Registry}
 	if a.opts.DeviceLink != nil {
 		a.opts.DeviceLink(&dlCfg)
 	}

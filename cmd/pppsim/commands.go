@@ -643,6 +643,7 @@ func cmdAlerts(ctx context.Context, c *cli, args []string) error {
 			Conv    string    `json:"conversation"`
 			Code    string    `json:"code"`
 			Message string    `json:"message"`
+			Meter   string    `json:"meter"`
 		} `json:"alerts"`
 	}
 	if err := c.api.admin(ctx, "GET", "/alerts", nil, &list); err != nil {
@@ -653,7 +654,11 @@ func cmdAlerts(ctx context.Context, c *cli, args []string) error {
 			c.printf("(no alerts)\n")
 		}
 		for _, a := range list.Alerts {
-			c.printf("%s  %-18s %s  (%s)\n", clock(a.At), a.Code, a.Message, a.Conv)
+			about := a.Conv
+			if about == "" {
+				about = "meter " + a.Meter
+			}
+			c.printf("%s  %-18s %s  (%s)\n", clock(a.At), a.Code, a.Message, about)
 		}
 	})
 }
