@@ -19,10 +19,6 @@ import (
 	"ppprenew/workflows/workflowstest"
 )
 
-// dbAdmin is the Redis database of this package's tests: one no other
-// package's tests use, so the packages can be tested in parallel.
-const dbAdmin = 10
-
 type api struct {
 	e   *echo.Echo
 	reg *workflows.Registry
@@ -30,7 +26,7 @@ type api struct {
 
 func newAPI(t *testing.T) *api {
 	t.Helper()
-	rdb := redistest.Client(t, dbAdmin)
+	rdb := redistest.Client(t, redistest.DBAdmin)
 	set, err := workflows.LoadSettings("")
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,8 @@ const (
 	DBIVR        = 6
 	DBPush       = 7
 	DBBench      = 8
+	// 9 is used by this package's own tests.
+	DBAdmin = 10
 )
 
 // OwnerKey marks a database as the test suite's own.
