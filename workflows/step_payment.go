@@ -54,6 +54,9 @@ func (s *stepper) sendFailed(in Input) {
 	case f == nil:
 	case f.OptOut:
 		s.optOut()
+	case s.expired(f.Template):
+		// What the message referred to is over (the paid time, the quote,
+		// the grace period): no other channel would be any more timely.
 	case s.st.Phase == PhaseOffered && s.st.AnsweredOn == "" && f.Channel == s.current() && f.Template == s.st.Prompt:
 		// The prompt did not reach the driver (no app device, undelivered
 		// text, call not answered): the next channel at once.
