@@ -56,7 +56,12 @@ func (s *stepper) sendFailed(in Input) {
 		s.optOut()
 	case s.expired(f.Template):
 		// What the message referred to is over (the paid time, the quote,
-		// the grace period): no other channel would be any more timely.
+		// the grace period): no other channel would be any more timely. A
+		// call about the notice promised a text instead; once the paid time
+		// is over that text is the grace alert, which is still true.
+		if f.Channel == ChannelVoice && f.Template == "notice" && s.st.Phase.AwaitingDriver() && !s.expired("grace_alert") {
+			s.sendOn(s.asyncChannel(), "grace_alert", true, false)
+		}
 	case s.st.Phase == PhaseOffered && s.st.AnsweredOn == "" && f.Channel == s.current() && f.Template == s.st.Prompt:
 		// The prompt did not reach the driver (no app device, undelivered
 		// text, call not answered): the next channel at once.

@@ -130,12 +130,16 @@ func TestNoTextIsValidPastWhatItRefersTo(t *testing.T) {
 						w.fire(TimerGraceEnd)
 					case "late_failure":
 						// The call of the notice ends unanswered after the paid time:
-						// the notice is not texted instead.
-						before := w.sent
-						w.step(Input{Kind: InputSendFailed, Send: &SendFailure{Channel: ChannelVoice, Template: "notice", Reason: "no-answer"}},
-							w.st.PaidUntil.Add(answer))
-						if w.sent != before {
-							t.Fatalf("%s: a notice that failed after the paid time was sent again", name)
+						// the notice is not texted instead, the grace alert is while
+						// the grace period runs.
+						var effects []Effect
+						w.now = w.st.PaidUntil.Add(answer)
+						w.st, effects = Step(w.set, w.st, Input{Kind: InputSendFailed, Send: &SendFailure{Channel: ChannelVoice, Template: "notice", Reason: "no-answer"}}, w.now)
+						w.check(effects)
+						for _, e := range effects {
+							if e.Send != nil && (e.Send.Template != "grace_alert" || !w.now.Before(w.st.GraceEnd(set))) {
+								t.Fatalf("%s: %s sent after a call that failed after the paid time", name, e.Send.Template)
+							}
 						}
 					}
 					if w.sent == 0 {
