@@ -37,6 +37,7 @@ func (a *AppAPI) Register(g *echo.Group) {
 	g.GET("/sessions", a.handleSessions, mw...)
 	g.POST("/sessions/:id/answer", a.handleAnswer, mw...)
 	g.POST("/sessions/:id/renew", a.handleRenew, mw...)
+	g.POST("/sessions/:id/quote", a.handleQuote, mw...)
 	a.registerPreferences(g, mw)
 }
 
@@ -60,6 +61,8 @@ const (
 	codeInvalidIdemKey  = "invalid_idempotency_key"
 	codeBusy            = "busy"
 	codeInternal        = "internal"
+	codeQuoteRequired   = "quote_required"
+	codeQuoteChanged    = "quote_changed"
 )
 
 // Headers and limits of the app API.

@@ -181,45 +181,6 @@ func TestAppAnswerIsIdempotent(t *testing.T) {
 	}
 }
 
-func TestAppRenewDirectly(t *testing.T) {
-	v := newEnv(t)
-	conv := v.offered("tok_a", "T1", "7")
-	tok := v.token("u-1")
-	want := v.expectedInline(conv, workflows.AnswerOne)
-	path := "/sessions/" + conv + "/renew"
-	r := v.do("POST", path, tok, "renew-1", `{}`)
-	if r.status != 200 {
-		t.Fatalf("renew: %d %s", r.status, r.body)
-	}
-	var res push.AnswerResponse
-	r.json(t, &res)
-	if res.Phase != workflows.PhaseCharging {
-		t.Fatalf("renew: phase %s, want charging", res.Phase)
-	}
-	if len(res.Messages) < len(want) || !slices.Equal(res.Messages[:len(want)], want) {
-		t.Fatalf("messages %q, want to start with the quote %q", res.Messages, want)
-	}
-	for range 2 {
-		if again := v.do("POST", path, tok, "renew-1", `{}`); string(again.body) != string(r.body) || again.status != 200 {
-			t.Fatalf("retry: %d %s", again.status, again.body)
-		}
-	}
-	charges := v.charges()
-	if len(charges) != 1 {
-		t.Fatalf("%d charges enqueued, want exactly 1", len(charges))
-	}
-	st := v.state(conv)
-	if st.Phase != workflows.PhaseCharging || st.Quote == nil || charges[0].Charge.Key != st.Quote.ChargeKey || v.replies(conv) != 2 {
-		t.Fatalf("conversation %s, charge %+v, replies %d", st.Phase, charges[0].Charge, v.replies(conv))
-	}
-	// A fresh key while charging answers "processing" and charges nothing.
-	r = v.do("POST", path, tok, "renew-2", `{}`)
-	r.json(t, &res)
-	if r.status != 200 || res.Phase != workflows.PhaseCharging || len(v.charges()) != 1 {
-		t.Fatalf("renew while charging: %d %+v, charges %d", r.status, res, len(v.charges()))
-	}
-}
-
 func TestAppClosedSession(t *testing.T) {
 	v := newEnv(t)
 	conv := v.offered("tok_a", "T1", "7")

@@ -28,6 +28,9 @@ type SessionView struct {
 
 // QuoteView is a priced extension waiting for the driver's confirmation.
 type QuoteView struct {
+	// ID names this quote; POST .../renew confirms it with {"quote_id"}.
+	// Every new quote has a new id.
+	ID string `json:"id"`
 	// Amount is formatted for display ("HKD 20.00").
 	Amount      string    `json:"amount"`
 	AmountMinor int64     `json:"amount_minor"`
@@ -35,6 +38,9 @@ type QuoteView struct {
 	From        time.Time `json:"from"`
 	Until       time.Time `json:"until"`
 	Capped      bool      `json:"capped"`
+	// ValidUntil is when the quote can no longer be confirmed (the end of
+	// the grace period).
+	ValidUntil time.Time `json:"valid_until"`
 }
 
 // SessionsResponse lists the user's open conversations, most recently
@@ -75,6 +81,7 @@ func (a *AppAPI) view(st workflows.State) SessionView {
 		v.Quote = &QuoteView{
 			Amount: q.Amount.Format(q.Currency), AmountMinor: int64(q.Amount), Currency: q.Currency,
 			From: q.From.In(loc), Until: q.Until.In(loc), Capped: q.Capped,
+			ID: q.ChargeKey, ValidUntil: st.QuoteExpiry(set).In(loc),
 		}
 	}
 	return v
@@ -128,41 +135,11 @@ func (a *AppAPI) handleAnswer(c echo.Context) error {
 	})
 }
 
-// handleRenew renews directly: it answers 1 and, when the conversation is
-// then waiting for the quote's confirmation, yes.
-func (a *AppAPI) handleRenew(c echo.Context) error {
-	user := c.Get(ctxUser).(string)
-	conv := c.Param("id")
-	ctx := c.Request().Context()
-	return a.idempotent(c, user, func([]byte) answer {
-		first := a.reply(ctx, user, conv, workflows.AnswerOne)
-		res, ok := first.body.(AnswerResponse)
-		if !ok || res.Phase != workflows.PhaseQuoted {
-			return first
-		}
-		second := a.reply(ctx, user, conv, workflows.AnswerYes)
-		if next, ok := second.body.(AnswerResponse); ok {
-			next.Messages = append(res.Messages, next.Messages...)
-			next.Changed = true
-			second.body = next
-		}
-		return second
-	})
-}
-
 // reply applies one answer to a conversation of the user.
 func (a *AppAPI) reply(ctx context.Context, user, conv string, ans workflows.Answer) answer {
-	st, err := a.Runner.Store.Get(ctx, conv)
-	switch {
-	case errors.Is(err, workflows.ErrNotFound):
-		return failure(http.StatusNotFound, codeSessionNotFound, "no such session")
-	case err != nil:
-		return a.failInternal(ctx, "load session", err)
-	case st.UserID != user:
-		a.Log.WarnContext(ctx, "app answered another user's session", "user", user, "conv", conv)
-		return failure(http.StatusForbidden, codeForbidden, "this session belongs to another user")
-	case st.Phase.Terminal():
-		return failure(http.StatusConflict, codeSessionClosed, fmt.Sprintf("the session has ended (%s)", st.Phase))
+	st, refused := a.session(ctx, user, conv)
+	if refused != nil {
+		return *refused
 	}
 	next, effects, err := a.Runner.ReplyOn(ctx, conv, ans, workflows.ChannelApp)
 	switch {
@@ -177,6 +154,26 @@ func (a *AppAPI) reply(ctx context.Context, user, conv string, ans workflows.Ans
 	return answer{status: http.StatusOK, body: AnswerResponse{
 		Session: a.view(next), Phase: next.Phase, Messages: InlineTexts(effects), Changed: next.Version != st.Version,
 	}}
+}
+
+// session loads an open conversation of the user, or the answer refusing it.
+func (a *AppAPI) session(ctx context.Context, user, conv string) (workflows.State, *answer) {
+	st, err := a.Runner.Store.Get(ctx, conv)
+	var refused answer
+	switch {
+	case errors.Is(err, workflows.ErrNotFound):
+		refused = failure(http.StatusNotFound, codeSessionNotFound, "no such session")
+	case err != nil:
+		refused = a.failInternal(ctx, "load session", err)
+	case st.UserID != user:
+		a.Log.WarnContext(ctx, "app answered another user's session", "user", user, "conv", conv)
+		refused = failure(http.StatusForbidden, codeForbidden, "this session belongs to another user")
+	case st.Phase.Terminal():
+		refused = failure(http.StatusConflict, codeSessionClosed, fmt.Sprintf("the session has ended (%s)", st.Phase))
+	default:
+		return st, nil
+	}
+	return st, &refused
 }
 
 // InlineTexts returns the bodies of the inline sends among effects: the

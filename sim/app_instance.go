@@ -54,7 +54,9 @@ type AppSpec struct {
 
 // AppStep is one scripted press: when the next push about a conversation
 // arrives, wait AfterMS, then answer it with Press ("1", "2", "3", "yes",
-// "no") or renew it directly ("renew"). Duplicate sends the same request
+// "no") or renew it directly ("renew": the app gets the quote with
+// POST .../quote, shows it, and confirms that quote by id with
+// POST .../renew). Duplicate sends the same answer or renewal request
 // twice with the same Idempotency-Key, as a retrying app would.
 type AppStep struct {
 	Press     string `json:"press"`
@@ -74,11 +76,14 @@ type AppAnswer struct {
 	Attempts int `json:"attempts"`
 	Status   int `json:"status"`
 	// Replayed is set when the server answered from its idempotency store.
-	Replayed  bool     `json:"replayed"`
-	Phase     string   `json:"phase,omitempty"`
-	Messages  []string `json:"messages,omitempty"`
-	ErrorCode string   `json:"error_code,omitempty"`
-	Error     string   `json:"error,omitempty"`
+	Replayed bool     `json:"replayed"`
+	Phase    string   `json:"phase,omitempty"`
+	Messages []string `json:"messages,omitempty"`
+	// Quote is the id of the quote in the server's answer; for a renewal,
+	// the quote the app showed and confirmed.
+	Quote     string `json:"quote,omitempty"`
+	ErrorCode string `json:"error_code,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // appState is an app and its pending script, guarded by PushSim.mu.
@@ -272,11 +277,25 @@ func (ps *PushSim) press(a *appState, pushID, conv, key string, step AppStep) {
 	ps.mu.Lock()
 	server, bearer, appID := a.app.ServerURL, a.appToken, a.app.ID
 	ps.mu.Unlock()
-	route, body := "/answer", []byte(`{"answer":"`+step.Press+`"}`)
+	session := server + "/app/v1/sessions/" + url.PathEscape(conv)
+	target, body := session+"/answer", []byte(`{"answer":"`+step.Press+`"}`)
+	confirmed := ""
 	if step.Press == "renew" {
-		route, body = "/renew", []byte(`{}`)
+		// The app never confirms blind: it asks for the quote, shows it,
+		// and confirms the quote it showed.
+		shown := ps.answer(bearer, session+"/quote", key+"-quote", []byte(`{}`))
+		if shown.Quote == "" {
+			shown.Push, shown.Conv, shown.Press, shown.IdempotencyKey = pushID, conv, step.Press, key+"-quote"
+			ps.mu.Lock()
+			a.app.Answers = append(a.app.Answers, shown)
+			a.changedLocked()
+			ps.mu.Unlock()
+			ps.log.Info("app got no quote to confirm", "app", appID, "conv", conv, "status", shown.Status, "phase", shown.Phase)
+			return
+		}
+		target, confirmed = session+"/renew", shown.Quote
+		body, _ = json.Marshal(map[string]string{"quote_id": confirmed})
 	}
-	target := server + "/app/v1/sessions/" + url.PathEscape(conv) + route
 	times := 1
 	if step.Duplicate {
 		times = 2
@@ -284,6 +303,9 @@ func (ps *PushSim) press(a *appState, pushID, conv, key string, step AppStep) {
 	for range times {
 		ans := ps.answer(bearer, target, key, body)
 		ans.Push, ans.Conv, ans.Press, ans.IdempotencyKey = pushID, conv, step.Press, key
+		if confirmed != "" {
+			ans.Quote = confirmed
+		}
 		ps.mu.Lock()
 		a.app.Answers = append(a.app.Answers, ans)
 		a.changedLocked()
@@ -311,16 +333,25 @@ func (ps *PushSim) answer(bearer, target, key string, body []byte) AppAnswer {
 			continue
 		}
 		ans.Status, ans.Replayed = res.status, res.replayed
+		type quote struct {
+			ID string `json:"id"`
+		}
 		var r struct {
 			Phase    string   `json:"phase"`
 			Messages []string `json:"messages"`
-			Error    *struct {
+			Session  struct {
+				Quote *quote `json:"quote"`
+			} `json:"session"`
+			Error *struct {
 				Code    string `json:"code"`
 				Message string `json:"message"`
 			} `json:"error"`
 		}
 		_ = json.Unmarshal(res.body, &r)
 		ans.Phase, ans.Messages = r.Phase, r.Messages
+		if q := r.Session.Quote; q != nil {
+			ans.Quote = q.ID
+		}
 		if r.Error != nil {
 			ans.ErrorCode, ans.Error = r.Error.Code, r.Error.Message
 		}

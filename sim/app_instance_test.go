@@ -133,8 +133,14 @@ func TestAppRenewsAndDuplicates(t *testing.T) {
 	if got.Answers[0].Replayed || !got.Answers[1].Replayed || got.Answers[0].IdempotencyKey != got.Answers[1].IdempotencyKey {
 		t.Fatalf("answers %+v, want the second replayed under the same key", got.Answers)
 	}
-	if reqs := server.answers(); reqs[0].path != "/app/v1/sessions/c-9/renew" {
-		t.Fatalf("requests %+v", reqs)
+	if got.Answers[0].Quote != "q-1" || got.Answers[0].Phase != "charging" {
+		t.Fatalf("renewal %+v, want quote q-1 confirmed", got.Answers[0])
+	}
+	// The app asks for the quote first and confirms the one it was shown.
+	reqs := server.answers()
+	if len(reqs) != 3 || reqs[0].path != "/app/v1/sessions/c-9/quote" || reqs[1].path != "/app/v1/sessions/c-9/renew" ||
+		reqs[1].body != `{"quote_id":"q-1"}` || reqs[2] != reqs[1] || reqs[0].key == reqs[1].key {
+		t.Fatalf("requests %+v, want the quote, then its confirmation twice under one key", reqs)
 	}
 }
 

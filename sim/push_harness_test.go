@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -148,7 +149,10 @@ func (a *appServer) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"error":{"code":"busy","message":"try again"}}`))
 		return
 	}
-	out := []byte(`{"phase":"quoted","messages":["Extend bay 7?"]}`)
+	out := []byte(`{"phase":"quoted","session":{"quote":{"id":"q-1"}},"messages":["Extend bay 7?"]}`)
+	if strings.HasSuffix(r.URL.Path, "/renew") {
+		out = []byte(`{"phase":"charging","session":{"quote":{"id":"q-1"}},"messages":[]}`)
+	}
 	a.seen[key] = out
 	_, _ = w.Write(out)
 }

@@ -102,8 +102,12 @@ func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {
 		return err
 	}
 	if created {
+		var validMS int64
+		if !m.ValidUntil.IsZero() {
+			validMS = m.ValidUntil.UnixMilli()
+		}
 		if err := s.Redis.HSet(ctx, key, "conv", req.Conv, "to", m.To, "body", m.Body, "template", m.Template,
-			"rank", statusRank["intent"], "created_ms", now.UnixMilli()).Err(); err != nil {
+			"rank", statusRank["intent"], "created_ms", now.UnixMilli(), "valid_until_ms", validMS).Err(); err != nil {
 			return err
 		}
 		s.Redis.Expire(ctx, key, 7*24*time.Hour)
@@ -124,12 +128,6 @@ func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {
 		log.InfoContext(ctx, "not sent: recipient opted out")
 		return nil
 	}
-	if !m.ValidUntil.IsZero() && !now.Before(m.ValidUntil) {
-		s.finish(ctx, key, "expired", "")
-		s.Metrics.Sent.WithLabelValues(m.Template, "expired").Inc()
-		log.InfoContext(ctx, "not sent: no longer valid")
-		return nil
-	}
 	if rec["attempted"] == "1" {
 		// A previous attempt may have reached the carrier: look before sending.
 		if sid, err := s.lookup(ctx, m, rec); err != nil {
@@ -143,14 +141,23 @@ func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {
 	if err := s.pace(ctx); err != nil {
 		return err
 	}
+	// Measured after pacing, on the service's clock: the carrier may hold the
+	// text no longer than what it refers to lasts.
+	period, ok := validity(m.ValidUntil, s.Now())
+	if !ok {
+		s.finish(ctx, key, "expired", "")
+		s.Metrics.Sent.WithLabelValues(m.Template, "expired").Inc()
+		log.InfoContext(ctx, "not sent: what it refers to is over", "valid_until", m.ValidUntil)
+		return &workflows.SendError{Message: ExpiredMessage, Expired: true}
+	}
 	s.Redis.HSet(ctx, key, "attempted", "1")
 	params := &api.CreateMessageParams{}
 	params.SetTo(m.To)
 	params.SetFrom(s.Config.From)
 	params.SetBody(m.Body)
 	params.SetStatusCallback(strings.TrimRight(s.Config.PublicURL, "/") + "/twilio/sms/status?mid=" + url.QueryEscape(req.EffectID))
-	if !m.ValidUntil.IsZero() {
-		params.SetValidityPeriod(validity(m.ValidUntil.Sub(now)))
+	if period > 0 {
+		params.SetValidityPeriod(period)
 	}
 	msg, err := s.Client.Api.CreateMessage(params)
 	if err != nil {
@@ -179,10 +186,32 @@ func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {
 	return nil
 }
 
-// validity is Twilio's ValidityPeriod in seconds (1 to 36000).
-func validity(d time.Duration) int {
-	s := int(d / time.Second)
-	return max(1, min(s, 36000))
+// Twilio's ValidityPeriod bounds, in whole seconds.
+const (
+	minValidity = 1
+	maxValidity = 36000
+)
+
+// ExpiredMessage is the message of the permanent send error returned for a
+// text whose deadline passed before it could be handed to the carrier.
+const ExpiredMessage = "expired: what the message refers to is over"
+
+// validity is Twilio's ValidityPeriod for a text that must not be delivered
+// after until: the whole seconds left, rounded down so that it never reaches
+// past until, at most Twilio's 36000. ok is false when less than Twilio's
+// minimum of one second is left: the text is not sent at all, because even
+// the shortest validity would let it arrive after what it refers to is over
+// (rounding up to the minimum would break the very bound it exists for).
+// A zero until means no deadline: period 0, Twilio's default applies.
+func validity(until, now time.Time) (period int, ok bool) {
+	if until.IsZero() {
+		return 0, true
+	}
+	s := int64(until.Sub(now) / time.Second)
+	if s < minValidity {
+		return 0, false
+	}
+	return int(min(s, maxValidity)), true
 }
 
 func (s *Sender) accepted(ctx context.Context, key, sid string) {

@@ -221,8 +221,13 @@ func (w *Webhooks) failed(ctx context.Context, mid, codeStr string) error {
 		if err := w.Redis.HSet(ctx, keyOut(retry), "retry_of", mid).Err(); err != nil {
 			return err
 		}
+		// One more try, never valid past what the first one referred to.
+		valid := w.Now().Add(5 * time.Minute)
+		if ms, err := strconv.ParseInt(rec["valid_until_ms"], 10, 64); err == nil && ms > 0 && time.UnixMilli(ms).Before(valid) {
+			valid = time.UnixMilli(ms)
+		}
 		return w.Queue.Enqueue(ctx, rec["conv"], []workflows.Effect{{ID: retry, Kind: workflows.EffectSend, Send: &workflows.Send{
-			Channel: "sms", To: rec["to"], Template: rec["template"], Body: rec["body"], ValidUntil: w.Now().Add(5 * time.Minute),
+			Channel: "sms", To: rec["to"], Template: rec["template"], Body: rec["body"], ValidUntil: valid,
 		}}})
 	case rec["conv"] != "":
 		_, err := w.Runner.Apply(ctx, rec["conv"], workflows.Input{Kind: workflows.InputSendFailed,

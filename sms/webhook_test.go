@@ -210,3 +210,20 @@ func TestStatusFailuresReachTheConversation(t *testing.T) {
 		t.Fatal("21610 did not record the opt-out")
 	}
 }
+
+// The one more try for an unreachable handset is never valid past what the
+// first text referred to.
+func TestUnreachableRetryKeepsTheFirstTextsDeadline(t *testing.T) {
+	v := newEnv(t)
+	ctx := context.Background()
+	id := v.offered(t)
+	deadline := v.now.Add(90 * time.Second)
+	v.rdb.HSet(ctx, "ppp:sms:out:m-4", "status", "queued", "rank", 10, "to", phone, "conv", id, "body", "x", "template", "notice",
+		"valid_until_ms", deadline.UnixMilli())
+	path, f := status("m-4", "SM12", "undelivered", "30003")
+	v.post(t, path, f)
+	last := v.queue.Effects[len(v.queue.Effects)-1]
+	if last.ID != "m-4:retry" || !last.Send.ValidUntil.Equal(deadline) {
+		t.Fatalf("retry %s valid until %s, want %s", last.ID, last.Send.ValidUntil, deadline)
+	}
+}

@@ -40,10 +40,20 @@ func (r *Runner) Apply(ctx context.Context, id string, in Input) (State, error) 
 // ApplyInline is Apply for a keypad reply in a call: it also returns the
 // messages to speak in the call's answer, which are not enqueued.
 func (r *Runner) ApplyInline(ctx context.Context, id string, in Input) (State, []Effect, error) {
+	return r.applyIf(ctx, id, in, nil)
+}
+
+// applyIf applies in only if cond (when not nil) holds for the very version
+// of the conversation that is stepped and committed; otherwise it returns
+// that state and ErrPrecondition, and nothing changes.
+func (r *Runner) applyIf(ctx context.Context, id string, in Input, cond func(State) bool) (State, []Effect, error) {
 	for range maxConflicts {
 		st, err := r.Store.Get(ctx, id)
 		if err != nil {
 			return State{}, nil, err
+		}
+		if cond != nil && !cond(st) {
+			return st, nil, ErrPrecondition
 		}
 		if in.Facts, err = r.Registry.Facts(ctx, st.UserID, st.Phone, st.CardToken); err != nil {
 			return State{}, nil, err
@@ -236,6 +246,18 @@ func (r *Runner) Notify(ctx context.Context, key, phone, language, template stri
 		Channel: "sms", To: phone, Language: r.Settings.Language(language), Template: template, Body: body,
 		ValidUntil: r.Now().Add(r.Settings.LeadTime),
 	}}})
+}
+
+// ErrPrecondition means a conditional input was not applied because the
+// conversation was not as the caller required.
+var ErrPrecondition = errors.New("conversation is not as required")
+
+// ReplyOnIf is ReplyOn applied only while cond holds for the conversation:
+// the check and the step see the same version, so a driver confirming the
+// quote they were shown never confirms one that changed meanwhile. When cond
+// fails it returns the conversation as it is and ErrPrecondition.
+func (r *Runner) ReplyOnIf(ctx context.Context, id string, a Answer, channel string, cond func(State) bool) (State, []Effect, error) {
+	return r.applyIf(ctx, id, Input{Kind: InputReply, Reply: &ReplyInput{Answer: a, Channel: channel}}, cond)
 }
 
 // ReplyOn answers a specific conversation (a call knows which one it is

@@ -282,9 +282,10 @@ func (s *stepper) sendOn(channel, template string, prompt, inline bool) {
 		// failure here is a programming error surfaced in the message.
 		body = fmt.Sprintf("[%s: %v]", template, err)
 	}
-	// Shorter than the lead time, so a late "time is running out" text is
-	// dropped by the carrier instead of arriving after the fact.
-	valid := s.now.Add(s.set.LeadTime * 3 / 4)
+	// Never valid past what the message refers to (the paid-until time, the
+	// quote's expiry, the grace end), so a late text is dropped by the carrier
+	// instead of arriving after the fact.
+	valid := s.validUntil(template)
 	if prompt {
 		s.st.LastPromptAt = s.now
 	}

@@ -15,8 +15,8 @@ const (
 // whatever the channel and whatever the cause:
 //
 //  1. an opt-out reported by the carrier ends the conversation;
-//  2. a message that expired is not sent elsewhere: any copy would be as
-//     late (the timers carry the conversation on);
+//  2. a message whose deadline passed is not sent elsewhere: any copy would
+//     be as late (the timers carry the conversation on);
 //  3. the unanswered prompt moves to the next channel of the escalation at
 //     once, and to a text when none is left;
 //  4. any other message falls back to a text (from a call or the app);
@@ -33,8 +33,15 @@ func (s *stepper) sendFailed(in Input) {
 			s.optOut()
 		}
 		return
-	case f.Reason == SendExpired:
-		s.changed = true // recorded in the history, nothing more
+	case f.Reason == SendExpired || s.expired(f.Template):
+		// What the message referred to is over (the paid time, the quote,
+		// the grace period): no other channel would be any more timely. A
+		// call about the notice promised a text instead; once the paid time
+		// is over that text is the grace alert, which is still true.
+		s.changed = true // recorded in the history
+		if !ended && f.Channel == ChannelVoice && f.Template == "notice" && s.st.Phase.AwaitingDriver() && !s.expired("grace_alert") {
+			s.sendOn(s.asyncChannel(), "grace_alert", true, false)
+		}
 		return
 	case f.Template == "" || f.Template == "dismiss":
 		return

@@ -14,8 +14,11 @@ import (
 )
 
 // fastEscalation: push first, SMS 2 s later, a call 2 s after that.
+// The notice is not valid past the paid time, so the lead time leaves the
+// call well inside it even on a slow machine.
 func fastEscalation(s *workflows.Settings) {
 	s.Escalation = []workflows.EscalationStep{{Channel: "push"}, {Channel: "sms", After: 2 * time.Second}, {Channel: "voice", After: 2 * time.Second}}
+	s.LeadTime = 12 * time.Second
 }
 
 // withApp gives a driver the simulated app and returns the app's id and
@@ -111,9 +114,10 @@ func TestEscalationAnsweredInTheAppStopsIt(t *testing.T) {
 	h.exactlyOnce(card, "M1")
 }
 
-// appRenew calls the app API as the app would.
-func (h *harness) appRenew(token, conv, key string) int {
-	req, _ := http.NewRequest("POST", h.app.ServerURL()+"/app/v1/sessions/"+conv+"/renew", bytes.NewReader([]byte("{}")))
+// appPost calls one app API route of a session and returns the status and
+// the body.
+func (h *harness) appPost(token, conv, route, key, body string) (int, []byte) {
+	req, _ := http.NewRequest("POST", h.app.ServerURL()+"/app/v1/sessions/"+conv+route, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Idempotency-Key", key)
 	req.Header.Set("Content-Type", "application/json")
@@ -121,8 +125,40 @@ func (h *harness) appRenew(token, conv, key string) int {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	res.Body.Close()
-	return res.StatusCode
+	defer res.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(res.Body)
+	return res.StatusCode, b.Bytes()
+}
+
+// appRenew renews as the app does: it gets the quote, shows it and
+// confirms the quote it showed. A request still running under the same
+// Idempotency-Key (a concurrent retry) is waited for.
+func (h *harness) appRenew(token, conv, key string) int {
+	post := func(route, key, body string) (int, []byte) {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			code, b := h.appPost(token, conv, route, key, body)
+			if code != 409 || !strings.Contains(string(b), "request_in_progress") || time.Now().After(deadline) {
+				return code, b
+			}
+			time.Sleep(20 * time.Millisecond) // polling the server, not waiting for time to pass
+		}
+	}
+	code, b := post("/quote", key+"-quote", "{}")
+	var shown struct {
+		Session struct {
+			Quote *struct {
+				ID string `json:"id"`
+			} `json:"quote"`
+		} `json:"session"`
+	}
+	if code != 200 || json.Unmarshal(b, &shown) != nil || shown.Session.Quote == nil {
+		return code
+	}
+	body, _ := json.Marshal(map[string]string{"quote_id": shown.Session.Quote.ID})
+	code, _ = post("/renew", key, string(body))
+	return code
 }
 
 func TestRaceAnswersOnTwoChannelsChargeOnce(t *testing.T) {
@@ -169,6 +205,14 @@ func TestAppAPIAuthAndIdempotency(t *testing.T) {
 	}
 	if code := h.appRenew(bobTok, st.ID, "k"); code != 403 {
 		t.Fatalf("someone else's session: %d, want 403", code)
+	}
+	// A renewal that names no quote is answered with the quote and charges
+	// nothing.
+	if code, b := h.appPost(aliceTok, st.ID, "/renew", "k-blind", "{}"); code != 409 || !strings.Contains(string(b), `"quote_required"`) {
+		t.Fatalf("renew without a quote: %d %s, want 409 quote_required", code, b)
+	}
+	if n := len(h.succeededCharges()); n != 0 {
+		t.Fatalf("%d charges after a renewal without a quote", n)
 	}
 	first := h.appRenew(aliceTok, st.ID, "k-2")
 	again := h.appRenew(aliceTok, st.ID, "k-2")
@@ -263,6 +307,9 @@ func TestEscalationAnsweredBySMSNoCallAndPushConfirmation(t *testing.T) {
 	h := newHarnessWith(t, func(s *workflows.Settings) {
 		// The call would follow the SMS after 6 s: time enough to answer.
 		s.Escalation = []workflows.EscalationStep{{Channel: "push"}, {Channel: "sms", After: 2 * time.Second}, {Channel: "voice", After: 6 * time.Second}}
+		// The notice is not valid past the paid time: leave the SMS step
+		// well inside it even on a slow machine.
+		s.LeadTime = 15 * time.Second
 	})
 	card := h.driver(alice, "en", "credit", 10000)
 	appID, _ := h.withApp(alice)
