@@ -85,6 +85,7 @@ func TestEscalationAnsweredInTheAppStopsIt(t *testing.T) {
 	// for the app to answer first.
 	h := newHarnessWith(t, func(s *workflows.Settings) {
 		s.Escalation = []workflows.EscalationStep{{Channel: "push"}, {Channel: "sms", After: 5 * time.Second}, {Channel: "voice", After: 5 * time.Second}}
+		s.LeadTime = 28 * time.Second // the notice 2 s after the tap, leaving the renewal the whole wait
 	})
 	card := h.driver(alice, "en", "credit", 10000)
 	appID, _ := h.withApp(alice)

@@ -110,11 +110,13 @@ func TestVoiceRightPINConfirms(t *testing.T) {
 }
 
 func TestVoiceNoInputFallsBackToSMS(t *testing.T) {
-	h := newHarness(t)
+	// The call with its two re-prompts ends well before the paid time does,
+	// so the text it promises is still the notice.
+	h := newHarnessWith(t, func(s *workflows.Settings) { s.LeadTime = 58 * time.Second })
 	card := h.driverWith(alice, "en", "credit", 10000, map[string]any{"channel": "voice"})
 	h.meter("M1", "")
 	h.script(alice, sim.VoiceScript{Answer: "human"}) // picks up, presses nothing
-	h.tap("M1", "1", card, 8*time.Second)
+	h.tap("M1", "1", card, 60*time.Second)
 	c := h.ended(alice, 1)
 	if got := heard(c); strings.Count(got, "we did not hear a key") != 2 || !strings.Contains(got, "text message instead") {
 		t.Fatalf("want two re-prompts then a goodbye:\n%s", got)
