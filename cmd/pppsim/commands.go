@@ -502,12 +502,14 @@ func cmdCardShow(ctx context.Context, c *cli, args []string) error {
 }
 
 func cmdCardSet(ctx context.Context, c *cli, args []string) error {
-	var decline, unavailable int
+	var decline, unavailable, recordsDown, slowMS int
 	var expired, blacklisted bool
 	var balance string
 	pos, err := c.flags("card set", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&decline, "decline-next", -1, "")
 		fs.IntVar(&unavailable, "unavailable-next", -1, "")
+		fs.IntVar(&recordsDown, "records-unavailable-next", -1, "")
+		fs.IntVar(&slowMS, "slow-next-ms", -1, "")
 		fs.BoolVar(&expired, "expired", false, "")
 		fs.BoolVar(&blacklisted, "blacklisted", false, "")
 		fs.StringVar(&balance, "balance", "", "")
@@ -524,6 +526,12 @@ func cmdCardSet(ctx context.Context, c *cli, args []string) error {
 	}
 	if unavailable >= 0 {
 		patch["unavailable_next"] = unavailable
+	}
+	if recordsDown >= 0 {
+		patch["records_unavailable_next"] = recordsDown
+	}
+	if slowMS >= 0 {
+		patch["slow_next"] = map[string]int{"count": 1, "delay_ms": slowMS}
 	}
 	if balance != "" {
 		b, err := parseAmount(balance)

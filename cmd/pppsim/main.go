@@ -59,7 +59,8 @@ Commands:
   sms send --from P [--to N] [--twice] TEXT     a text from a phone to the platform
   sms inbox P [--wait 30s] [--follow]           what a phone received
   phone set P --behaviour ok|unreachable|landline|filtered
-  card show TOKEN | card set TOKEN [--decline-next N] [--unavailable-next N] [--expired] [--blacklisted] [--balance X]
+  card show TOKEN | card set TOKEN [--decline-next N] [--unavailable-next N]
+                [--slow-next-ms MS] [--records-unavailable-next N] [--expired] [--blacklisted] [--balance X]
   charges                      every charge the gateway saw
   history (--phone P | --conv ID)               a conversation and its audit history
   conversations                recent conversations
