@@ -1,8 +1,10 @@
 package sim
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -11,6 +13,7 @@ import (
 const (
 	codeAuthenticate        = 20003
 	codeNotFound            = 20404
+	codeMethodNotAllowed    = 20004
 	codeTooManyRequests     = 20429
 	codeInternal            = 20500
 	codeInvalidParameter    = 20001
@@ -43,6 +46,26 @@ func writeTwilioError(ec echo.Context, status, code int, msg string) error {
 		MoreInfo: "https://www.twilio.com/docs/errors/" + strconv.Itoa(code),
 		Status:   status,
 	})
+}
+
+// twilioRouteErrors answers an unknown route or method under the Twilio
+// API as Twilio does, with its error JSON, so client libraries read it as
+// a REST error; other routes keep echo's answer.
+func twilioRouteErrors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		err := next(ec)
+		var he *echo.HTTPError
+		if err == nil || !errors.As(err, &he) || !strings.HasPrefix(ec.Request().URL.Path, "/"+twilioAPIVersion+"/") {
+			return err
+		}
+		switch he.Code {
+		case http.StatusNotFound:
+			return writeTwilioError(ec, http.StatusNotFound, codeNotFound, "The requested resource "+ec.Request().URL.Path+" was not found")
+		case http.StatusMethodNotAllowed:
+			return writeTwilioError(ec, http.StatusMethodNotAllowed, codeMethodNotAllowed, "Method not allowed")
+		}
+		return err
+	}
 }
 
 // badRequest answers 400 with a Twilio error code.

@@ -108,12 +108,13 @@ func (c *Carrier) handleListMessages(ec echo.Context) error {
 
 	c.mu.Lock()
 	var matched []Message
-	var afterSeq int64 = -1
-	if sid, ok := strings.CutPrefix(token, "PA"); ok {
-		if m, found := c.msgs[sid]; found {
-			afterSeq = m.seq
+	afterSeq, beforeSeq := pageTokens(token, func(sid string) (int64, bool) {
+		m, found := c.msgs[sid]
+		if !found {
+			return 0, false
 		}
-	}
+		return m.seq, true
+	})
 	for i := len(c.order) - 1; i >= 0; i-- {
 		m := c.order[i]
 		if (filters.Get("To") != "" && m.To != filters.Get("To")) ||
@@ -130,7 +131,7 @@ func (c *Carrier) handleListMessages(ec echo.Context) error {
 	}
 	c.mu.Unlock()
 
-	start, end := pageBounds(len(matched), page, pageSize, afterSeq, func(i int) int64 { return matched[i].seq })
+	start, end := pageBounds(len(matched), page, pageSize, afterSeq, beforeSeq, func(i int) int64 { return matched[i].seq })
 	items := matched[start:end]
 
 	path := "/" + twilioAPIVersion + "/Accounts/" + c.cfg.AccountSID + "/Messages.json"
@@ -150,6 +151,10 @@ func (c *Carrier) handleListMessages(ec echo.Context) error {
 	if end < len(matched) && len(items) > 0 {
 		next := pageURI(page+1, "PA"+items[len(items)-1].Sid)
 		out.NextPageURI = &next
+	}
+	if page > 0 && len(items) > 0 {
+		prev := pageURI(page-1, "PB"+items[0].Sid)
+		out.PreviousPageURI = &prev
 	}
 	return ec.JSON(http.StatusOK, out)
 }

@@ -13,6 +13,7 @@ import (
 
 // registerTwilio mounts the Twilio Messaging and Calls REST subsets.
 func (c *Carrier) registerTwilio(e *echo.Echo) {
+	e.Use(twilioRouteErrors)
 	c.registerCalls(e)
 	const base = "/" + twilioAPIVersion + "/Accounts/:account"
 	e.POST(base+"/Messages.json", c.handleCreateMessage, c.twilioAuth)

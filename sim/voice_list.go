@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -98,12 +97,13 @@ func (c *Carrier) handleListCalls(ec echo.Context) error {
 
 	vs := c.voice()
 	vs.mu.Lock()
-	var afterSeq int64 = -1
-	if sid, ok := strings.CutPrefix(token, "PA"); ok {
-		if r, found := vs.calls[sid]; found {
-			afterSeq = r.seq
+	afterSeq, beforeSeq := pageTokens(token, func(sid string) (int64, bool) {
+		r, found := vs.calls[sid]
+		if !found {
+			return 0, false
 		}
-	}
+		return r.seq, true
+	})
 	type item struct {
 		call Call
 		seq  int64
@@ -126,7 +126,7 @@ func (c *Carrier) handleListCalls(ec echo.Context) error {
 	}
 	vs.mu.Unlock()
 
-	start, end := pageBounds(len(matched), page, pageSize, afterSeq, func(i int) int64 { return matched[i].seq })
+	start, end := pageBounds(len(matched), page, pageSize, afterSeq, beforeSeq, func(i int) int64 { return matched[i].seq })
 	items := matched[start:end]
 
 	path := "/" + twilioAPIVersion + "/Accounts/" + c.cfg.AccountSID + "/Calls.json"
@@ -146,6 +146,10 @@ func (c *Carrier) handleListCalls(ec echo.Context) error {
 	if end < len(matched) && len(items) > 0 {
 		next := pageURI(page+1, "PA"+items[len(items)-1].call.Sid)
 		out.NextPageURI = &next
+	}
+	if page > 0 && len(items) > 0 {
+		prev := pageURI(page-1, "PB"+items[0].call.Sid)
+		out.PreviousPageURI = &prev
 	}
 	return ec.JSON(http.StatusOK, out)
 }
