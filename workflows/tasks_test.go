@@ -82,12 +82,16 @@ func TestSendThatExhaustsItsRetriesMovesToTheNextChannel(t *testing.T) {
 	if _, err := runner.Apply(ctx, id, workflows.Input{Kind: workflows.InputTimer, Timer: &workflows.TimerInput{Kind: workflows.TimerNotice, ID: st.Timers[workflows.TimerNotice].ID}}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	// Wait for the outcome (bounded), never for a duration.
+	deadline := time.After(20 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for voice.count("notice") == 0 {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline:
 			t.Fatalf("the notice never moved on to a call: %d text attempts", sms.count("notice"))
+		case <-tick.C:
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	if n := sms.count("notice"); n != maxRetry+1 {
 		t.Fatalf("%d text attempts, want %d (the first and every retry)", n, maxRetry+1)

@@ -33,6 +33,17 @@ type scenario struct {
 
 var t0 = time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC) // 12:00 in Hong Kong
 
+// lastSend is the last message among a step's effects.
+func lastSend(effects []Effect) Effect {
+	var last Effect
+	for _, e := range effects {
+		if e.Send != nil {
+			last = e
+		}
+	}
+	return last
+}
+
 func fire(kind TimerKind) scenarioStep { return scenarioStep{what: "fire", arg: string(kind)} }
 func reply(d time.Duration, a Answer) scenarioStep {
 	return scenarioStep{after: d, what: "reply", arg: string(a)}
@@ -302,31 +313,16 @@ func runScenario(t *testing.T, set *Settings, sc scenario) string {
 			in = Input{Kind: InputReply, Reply: &ReplyInput{Answer: Answer(s.arg), Channel: ch}, Facts: s.facts}
 		case "sendfail":
 			now = now.Add(s.after)
-			var last Effect
-			for _, e := range effects {
-				if e.Send != nil {
-					last = e
-				}
-			}
+			last := lastSend(effects)
 			in = Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: last.ID, Channel: s.arg, Template: last.Send.Template, Reason: "undelivered"}}
 		case "lost":
 			// The last message ended undelivered for the reason in arg.
 			now = now.Add(s.after)
-			var last Effect
-			for _, e := range effects {
-				if e.Send != nil {
-					last = e
-				}
-			}
+			last := lastSend(effects)
 			in = Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: last.ID, Channel: last.Send.Channel, Template: last.Send.Template, Reason: s.arg}}
 		case "callfail":
 			now = now.Add(s.after)
-			var last Effect
-			for _, e := range effects {
-				if e.Send != nil {
-					last = e
-				}
-			}
+			last := lastSend(effects)
 			in = Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: last.ID, Channel: ChannelVoice, Template: last.Send.Template, Reason: s.arg}}
 		case "charge":
 			now = now.Add(s.after)

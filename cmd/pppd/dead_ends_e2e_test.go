@@ -46,13 +46,7 @@ func TestInboundCallWhileParkedExtends(t *testing.T) {
 	h.meter("M1", "")
 	h.tap("M1", "1", card, 10*time.Minute) // the notice is minutes away
 	h.phase(alice, "parked")
-	c := h.inboundCall(alice, false, "1", "1")
-	got := heard(c)
-	for _, want := range []string{"is paid until", "Press 1 to extend", "Press 1 to confirm", "is renewed until"} {
-		if !strings.Contains(got, want) {
-			t.Fatalf("the call did not contain %q:\n%s", want, got)
-		}
-	}
+	mustHear(t, h.inboundCall(alice, false, "1", "1"), "is paid until", "Press 1 to extend", "Press 1 to confirm", "is renewed until")
 	if n := len(h.succeededCharges()); n != 1 {
 		t.Fatalf("%d charges", n)
 	}
@@ -68,13 +62,7 @@ func TestInboundCallAfterRemindMeHearsState(t *testing.T) {
 	h.text(alice, "2", false)
 	h.expect(alice, 2, "We will text you")
 	h.phase(alice, "alert_set")
-	c := h.inboundCall(alice, false, "1", "1")
-	got := heard(c)
-	for _, want := range []string{"Bay 1 at Pier Road is paid until", "Press 1 to extend", "Press 1 to confirm", "is renewed until"} {
-		if !strings.Contains(got, want) {
-			t.Fatalf("the call did not contain %q:\n%s", want, got)
-		}
-	}
+	mustHear(t, h.inboundCall(alice, false, "1", "1"), "Bay 1 at Pier Road is paid until", "Press 1 to extend", "Press 1 to confirm", "is renewed until")
 }
 
 func TestStopThenStartFindsTheSessionAgain(t *testing.T) {
@@ -103,13 +91,7 @@ func TestInboundCallAfterRenewalExtendsAgain(t *testing.T) {
 	h.tap("M1", "1", card, 8*time.Second)
 	h.renew(alice, 1)
 	h.phase(alice, "parked")
-	c := h.inboundCall(alice, false, "1", "1")
-	got := heard(c)
-	for _, want := range []string{"is paid until", "Press 1 to extend", "Press 1 to confirm", "is renewed until"} {
-		if !strings.Contains(got, want) {
-			t.Fatalf("the call did not contain %q:\n%s", want, got)
-		}
-	}
+	mustHear(t, h.inboundCall(alice, false, "1", "1"), "is paid until", "Press 1 to extend", "Press 1 to confirm", "is renewed until")
 	if n := len(h.succeededCharges()); n != 2 {
 		t.Fatalf("%d charges, want 2", n)
 	}

@@ -31,6 +31,17 @@ func (h *harness) ended(phone string, n int) sim.Call {
 }
 
 // heard joins what the caller heard and pressed, for assertions.
+// mustHear fails the test unless the call said each of want, in any order.
+func mustHear(t *testing.T, c sim.Call, want ...string) {
+	t.Helper()
+	got := heard(c)
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Fatalf("the call did not contain %q:\n%s", w, got)
+		}
+	}
+}
+
 func heard(c sim.Call) string {
 	var b []string
 	for _, e := range c.Transcript {
@@ -63,12 +74,7 @@ func TestVoiceOutboundCallExtendAndConfirm(t *testing.T) {
 	h.tap("M1", "1", card, 8*time.Second)
 	before = h.bayPaidUntil("M1", "1")
 	c := h.ended(alice, 1)
-	got := heard(c)
-	for _, want := range []string{"ends at", "press: 1", "for 10 Hong Kong dollars, on your card ending 4242", "Please hold", "is renewed until"} {
-		if !strings.Contains(got, want) {
-			t.Fatalf("the call did not contain %q:\n%s", want, got)
-		}
-	}
+	mustHear(t, c, "ends at", "press: 1", "for 10 Hong Kong dollars, on your card ending 4242", "Please hold", "is renewed until")
 	if n := len(h.succeededCharges()); n != 1 {
 		t.Fatalf("%d charges", n)
 	}

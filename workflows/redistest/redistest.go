@@ -55,7 +55,7 @@ func Client(t testing.TB, db int) *redis.Client {
 	t.Helper()
 	if Addr() == "" {
 		t.Fatal("integration tests need a Redis of their own: run them with `make test`, " +
-			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-8 the tests may flush")
+			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-10 the tests may flush (a database holding keys without the suite's mark is refused)")
 	}
 	c := redis.NewClient(Options(db))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
