@@ -260,6 +260,7 @@ func (a *App) assemble() error {
 	(&admin.API{Runner: a.runner, DefaultRegion: a.cfg.Region, Log: a.log}).Register(adm)
 	devices.RegisterAdmin(adm)
 	adm.POST("/users/:id/app-token", issueAppToken(a.appAPI, a.runner.Registry))
+	adm.GET("/server", a.serverInfo)
 	a.appAPI.Register(e.Group("/app/v1"))
 	a.server = &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
 
