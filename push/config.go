@@ -102,3 +102,11 @@ func (c Config) withDefaults() Config {
 	}
 	return c
 }
+
+// What the simulated world's fake FCM and APNs answer to; the server in sim
+// mode sends with these.
+const (
+	SimFCMProject     = "ppp-sim"
+	SimFCMAccessToken = "sim-access-token"
+	SimAPNsTopic      = "example.ppp.renew"
+)

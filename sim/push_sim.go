@@ -129,6 +129,10 @@ func (ps *PushSim) CertPool() *x509.CertPool {
 	return pool
 }
 
+// APNsCertificate is the fake APNs server's certificate, for a server in
+// another process to trust (see CertPool).
+func (ps *PushSim) APNsCertificate() *x509.Certificate { return ps.apns.Certificate() }
+
 // FCMBase is the fake FCM's endpoint, for option.WithEndpoint:
 // SimURL + "/fcm/v1".
 func (ps *PushSim) FCMBase() string { return strings.TrimRight(ps.cfg.SimURL, "/") + "/fcm/v1" }

@@ -23,8 +23,6 @@ import (
 	"ppprenew/devicelink"
 	"ppprenew/ivr"
 	"ppprenew/push"
-	"ppprenew/sim"
-	"ppprenew/sim/meter"
 	"ppprenew/sms"
 	"ppprenew/workflows"
 	"ppprenew/workflows/admin"
@@ -39,27 +37,28 @@ type Options struct {
 	Settings *workflows.Settings
 	// RetryDelay replaces asynq's retry back-off.
 	RetryDelay func(n int) time.Duration
-	// MeterPoll is the simulated meters' poll interval.
-	MeterPoll time.Duration
+	// Listener, when set, is the server's listener instead of one opened on
+	// PPP_HTTP_ADDR (a test that starts the simulated world first knows the
+	// server's address before the server exists).
+	Listener net.Listener
+	// WorldWait is how long a server in sim mode waits at start for the
+	// simulated world to answer (default 30 s).
+	WorldWait time.Duration
 	// TaskConfig replaces the default task settings.
 	TaskConfig *workflows.TaskConfig
 	// HoldPause replaces the pause between checks while a caller holds.
 	HoldPause time.Duration
-	// VoiceTick is the simulated carrier's real time per simulated second.
-	VoiceTick time.Duration
-	// ConnectBackDelay is how long simulated meters take to connect back
-	// after a wake call.
-	ConnectBackDelay time.Duration
 	// DeviceLink adjusts the device link's config (timers).
 	DeviceLink func(*devicelink.Config)
 	// Clock is the service's one idea of "now" (time.Now when nil): quiet
 	// hours, message and history times, quotes and the due times of timers
-	// all read it, and the in-process simulator shares it.
+	// all read it.
 	Clock func() time.Time
 }
 
-// App is the assembled service: HTTP server, asynq worker and, in sim mode,
-// the simulated carrier, meters and payment gateway.
+// App is the assembled service: HTTP server and asynq worker. In sim mode
+// it talks to the simulated world (`pppsim world`) at PPP_SIM_ADDR as it
+// would to Twilio, the payment gateway and the push services.
 type App struct {
 	cfg  Config
 	opts Options
@@ -78,13 +77,8 @@ type App struct {
 	devices   *devicelink.Service
 	server    *http.Server
 	serverLn  net.Listener
-	simServer *http.Server
-	simLn     net.Listener
-	fleet     *meter.Fleet
-	carrier   *sim.Carrier
-	gateway   *sim.Gateway
-	pushSim   *sim.PushSim
 	appAPI    *push.AppAPI
+	worldAPNs *worldAPNs
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -93,12 +87,12 @@ type App struct {
 // ServerURL is where the server listens.
 func (a *App) ServerURL() string { return "http://" + a.serverLn.Addr().String() }
 
-// SimURL is where the simulator listens ("" with the real carrier).
+// SimURL is where the simulated world listens ("" with the real carrier).
 func (a *App) SimURL() string {
-	if a.simLn == nil {
+	if a.cfg.Carrier != "sim" {
 		return ""
 	}
-	return "http://" + a.simLn.Addr().String()
+	return "http://" + a.cfg.SimAddr
 }
 
 // NewApp builds the service and opens its listeners; Start serves.
@@ -115,19 +109,13 @@ func NewApp(cfg Config, opts Options, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	var err error
-	if a.serverLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("listen on PPP_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	if a.serverLn = opts.Listener; a.serverLn == nil {
+		if a.serverLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("listen on PPP_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+		}
 	}
 	if a.cfg.PublicURL == "" {
 		a.cfg.PublicURL = a.ServerURL()
-	}
-	if cfg.Carrier == "sim" {
-		if a.simLn, err = net.Listen("tcp", cfg.SimAddr); err != nil {
-			return nil, fmt.Errorf("listen on PPP_SIM_ADDR %s: %w", cfg.SimAddr, err)
-		}
-		if strings.Contains(a.cfg.PaymentURL, cfg.SimAddr) {
-			a.cfg.PaymentURL = a.SimURL() + "/pay"
-		}
 	}
 	a.settings = opts.Settings
 	if a.settings == nil {
@@ -137,6 +125,11 @@ func NewApp(cfg Config, opts Options, log *slog.Logger) (*App, error) {
 	}
 	if err := sms.CheckTemplates(a.settings, sms.DefaultConfig().MaxSegments); err != nil {
 		return nil, err
+	}
+	if cfg.Carrier == "sim" {
+		if a.worldAPNs, err = a.waitForWorld(); err != nil {
+			return nil, err
+		}
 	}
 	if err := a.assemble(); err != nil {
 		return nil, err
@@ -264,37 +257,6 @@ func (a *App) assemble() error {
 	a.appAPI.Register(e.Group("/app/v1"))
 	a.server = &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
 
-	if a.cfg.Carrier == "sim" {
-		simCfg := sim.DefaultConfig()
-		simCfg.AccountSID, simCfg.AuthToken = a.cfg.AccountSID, a.cfg.AuthToken
-		simCfg.PlatformNumbers = []string{a.cfg.SMSFrom}
-		simCfg.SMSWebhookURL = a.cfg.PublicURL + "/twilio/sms"
-		simCfg.VoiceWebhookURL = a.cfg.PublicURL + "/twilio/voice"
-		simCfg.VoiceStatusCallbackURL = a.cfg.PublicURL + "/twilio/voice/status"
-		simCfg.VoiceTick = a.cfg.SimVoiceTick
-		if a.opts.VoiceTick > 0 {
-			simCfg.VoiceTick = a.opts.VoiceTick
-		}
-		simCfg.GatewayAPIKey = a.cfg.PaymentKey
-		simCfg.Clock = now
-		simCfg.Logger = a.log.With("component", "sim")
-		se := echo.New()
-		se.HideBanner, se.HidePort = true, true
-		se.Use(middleware.Recover())
-		a.carrier = sim.NewCarrier(simCfg, &http.Client{Timeout: 20 * time.Second})
-		a.carrier.Register(se)
-		a.gateway = sim.NewGateway(simCfg)
-		a.gateway.Register(se)
-		mcfg := meter.Config{ServerURL: a.cfg.PublicURL, AdminURL: a.cfg.PublicURL + "/admin/v1", AdminToken: a.cfg.AdminToken,
-			PollInterval: a.opts.MeterPoll, PlatformCallerID: a.cfg.WakeCallerID, ConnectBackDelay: a.opts.ConnectBackDelay, Clock: now}
-		a.fleet = meter.NewFleet(mcfg)
-		a.carrier.SetCallee(func(ctx context.Context, to, from string) (string, bool) { return a.fleet.Ring(ctx, to, from) })
-		a.fleet.Register(se)
-		if a.pushSim != nil {
-			a.pushSim.Register(se)
-		}
-		a.simServer = &http.Server{Handler: se, ReadHeaderTimeout: 5 * time.Second}
-	}
 	return nil
 }
 
@@ -315,15 +277,6 @@ func (a *App) Start() error {
 			a.log.Error("server stopped", "err", err)
 		}
 	}()
-	if a.simServer != nil {
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
-			if err := a.simServer.Serve(a.simLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				a.log.Error("simulator stopped", "err", err)
-			}
-		}()
-	}
 	if a.mini != nil {
 		a.every(500*time.Millisecond, func() { a.mini.FastForward(500 * time.Millisecond) })
 	}
@@ -401,24 +354,11 @@ func (a *App) Close(ctx context.Context) {
 	default:
 		close(a.stop)
 	}
-	if a.fleet != nil {
-		a.fleet.Close()
+	if a.server != nil {
+		_ = a.server.Shutdown(ctx)
 	}
-	if a.carrier != nil {
-		a.carrier.Close()
-	}
-	if a.pushSim != nil {
-		a.pushSim.Close()
-	}
-	for _, s := range []*http.Server{a.server, a.simServer} {
-		if s != nil {
-			_ = s.Shutdown(ctx)
-		}
-	}
-	for _, ln := range []net.Listener{a.serverLn, a.simLn} {
-		if ln != nil {
-			_ = ln.Close()
-		}
+	if a.serverLn != nil {
+		_ = a.serverLn.Close()
 	}
 	a.StopWorker()
 	if a.asynqCli != nil {
@@ -452,7 +392,7 @@ func (a *App) banner() string {
 	fmt.Fprintf(&b, "PPP Renew is running.\n\n")
 	fmt.Fprintf(&b, "  server      %s  (health /healthz, ready /readyz, metrics /metrics, admin API /admin/v1)\n", a.cfg.PublicURL)
 	if a.SimURL() != "" {
-		fmt.Fprintf(&b, "  simulator   %s  (carrier, phones, meters, payment gateway: /sim/v1)\n", a.SimURL())
+		fmt.Fprintf(&b, "  world       %s  (simulated carrier, phones, meters, payment gateway, push: /sim/v1)\n", a.SimURL())
 	}
 	if a.mini != nil {
 		fmt.Fprintf(&b, "  state       IN MEMORY ONLY (embedded Redis): everything is lost on exit; set REDIS_URL to keep it\n")
@@ -502,10 +442,10 @@ func (a *App) pushProviders() map[push.Platform]push.Provider {
 	out := map[push.Platform]push.Provider{}
 	fcmCfg, apnsCfg := push.DefaultFCMConfig(), push.DefaultAPNsConfig()
 	if a.cfg.Carrier == "sim" {
-		a.pushSim = sim.NewPushSim(sim.PushConfig{Clock: a.now, SimURL: a.SimURL(), FCMProject: "ppp-sim", FCMAccessToken: "sim-access-token",
-			APNsTopic: "example.ppp.renew", Logger: a.log.With("component", "sim.push")})
-		fcmCfg.ProjectID, fcmCfg.Endpoint, fcmCfg.AccessToken = "ppp-sim", a.pushSim.FCMBase(), "sim-access-token"
-		apnsCfg.Host, apnsCfg.RootCAs, apnsCfg.Topic = a.pushSim.APNsURL(), a.pushSim.CertPool(), "example.ppp.renew"
+		fcmCfg.ProjectID, fcmCfg.Endpoint, fcmCfg.AccessToken = push.SimFCMProject, a.SimURL()+"/fcm/v1", push.SimFCMAccessToken
+		if w := a.worldAPNs; w != nil {
+			apnsCfg.Host, apnsCfg.RootCAs, apnsCfg.Topic = w.URL, w.pool, w.Topic
+		}
 	} else {
 		fcmCfg.ProjectID, fcmCfg.CredentialsFile = a.cfg.FCMProject, a.cfg.FCMCredentials
 		apnsCfg.Host, apnsCfg.Topic = a.cfg.APNsHost, a.cfg.APNsTopic

@@ -15,30 +15,31 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 	"github.com/redis/go-redis/v9"
+
+	"ppprenew/workflows/carrier"
 )
 
 // Config is the whole server configuration, read from the environment once
 // at start-up (see the table in README.md).
 type Config struct {
-	HTTPAddr     string        // PPP_HTTP_ADDR
-	PublicURL    string        // PPP_PUBLIC_URL
-	RedisURL     string        // REDIS_URL; empty = embedded in-memory Redis
-	Carrier      string        // PPP_CARRIER: sim or twilio
-	AccountSID   string        // TWILIO_ACCOUNT_SID
-	AuthToken    string        // TWILIO_AUTH_TOKEN
-	SMSFrom      string        // PPP_SMS_FROM
-	WakeCallerID string        // PPP_WAKE_CALLER_ID
-	SMSRate      int           // PPP_SMS_RATE
-	SettingsFile string        // PPP_SETTINGS_FILE
-	SimAddr      string        // PPP_SIM_ADDR
-	SimVoiceTick time.Duration // PPP_SIM_VOICE_TICK
-	AdminToken   string        // PPP_ADMIN_TOKEN
-	MasterKey    []byte        // PPP_MASTER_KEY (base64, 32 bytes)
-	PaymentURL   string        // PPP_PAYMENT_URL
-	PaymentKey   string        // PPP_PAYMENT_KEY
-	Region       string        // PPP_DEFAULT_REGION
-	Workers      int           // PPP_WORKERS
-	LogLevel     string        // PPP_LOG_LEVEL
+	HTTPAddr     string // PPP_HTTP_ADDR
+	PublicURL    string // PPP_PUBLIC_URL
+	RedisURL     string // REDIS_URL; empty = embedded in-memory Redis
+	Carrier      string // PPP_CARRIER: sim or twilio
+	AccountSID   string // TWILIO_ACCOUNT_SID
+	AuthToken    string // TWILIO_AUTH_TOKEN
+	SMSFrom      string // PPP_SMS_FROM
+	WakeCallerID string // PPP_WAKE_CALLER_ID
+	SMSRate      int    // PPP_SMS_RATE
+	SettingsFile string // PPP_SETTINGS_FILE
+	SimAddr      string // PPP_SIM_ADDR
+	AdminToken   string // PPP_ADMIN_TOKEN
+	MasterKey    []byte // PPP_MASTER_KEY (base64, 32 bytes)
+	PaymentURL   string // PPP_PAYMENT_URL
+	PaymentKey   string // PPP_PAYMENT_KEY
+	Region       string // PPP_DEFAULT_REGION
+	Workers      int    // PPP_WORKERS
+	LogLevel     string // PPP_LOG_LEVEL
 	// Push providers; without them (outside the simulator) push is off.
 	FCMProject     string // FCM_PROJECT_ID
 	FCMCredentials string // GOOGLE_APPLICATION_CREDENTIALS
@@ -54,12 +55,13 @@ type Config struct {
 	DevCredentials bool
 }
 
-// Development defaults used only with the simulated carrier.
+// Development defaults used only with the simulated carrier (shared with
+// the simulated world, which defaults to the same).
 const (
-	devAccountSID = "AC00000000000000000000000000000dev"
-	devAuthToken  = "devtoken00000000000000000000000"
-	devAdminToken = "dev-admin-token"
-	devPaymentKey = "sk_sim_local"
+	devAccountSID = carrier.DevAccountSID
+	devAuthToken  = carrier.DevAuthToken
+	devAdminToken = carrier.DevAdminToken
+	devPaymentKey = carrier.DevPaymentKey
 )
 
 // VarError reports an environment variable whose value is not accepted.
@@ -257,11 +259,6 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.SMSRate = positive("PPP_SMS_RATE", defRate, "a positive whole number of messages per second")
 	c.Workers = positive("PPP_WORKERS", "10", "a positive whole number of workers")
-	tick := env("PPP_SIM_VOICE_TICK", "250ms")
-	var err error
-	if c.SimVoiceTick, err = time.ParseDuration(tick); err != nil || c.SimVoiceTick <= 0 {
-		bad("PPP_SIM_VOICE_TICK", tick, "a positive duration such as 250ms or 1s")
-	}
 	if c.FCMProject != "" && !fcmProjectRe.MatchString(c.FCMProject) {
 		bad("FCM_PROJECT_ID", c.FCMProject, "a Firebase project id (6 to 30 lower-case letters, digits and hyphens)")
 	}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 const testMasterKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
@@ -127,13 +126,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{
 			name: "numbers and durations",
 			givenEnv: map[string]string{"PPP_SMS_RATE": "0", "PPP_WORKERS": "ten",
-				"PPP_SIM_VOICE_TICK": "250", "PPP_HTTP_ADDR": "localhost", "PPP_SIM_ADDR": "127.0.0.1:99999"},
-			wantVars: []string{"PPP_HTTP_ADDR", "PPP_SIM_ADDR", "PPP_SIM_VOICE_TICK", "PPP_SMS_RATE", "PPP_WORKERS"},
-		},
-		{
-			name:     "negative duration",
-			givenEnv: map[string]string{"PPP_SIM_VOICE_TICK": "-1s"},
-			wantVars: []string{"PPP_SIM_VOICE_TICK"},
+				"PPP_HTTP_ADDR": "localhost", "PPP_SIM_ADDR": "127.0.0.1:99999"},
+			wantVars: []string{"PPP_HTTP_ADDR", "PPP_SIM_ADDR", "PPP_SMS_RATE", "PPP_WORKERS"},
 		},
 		{
 			name: "URLs",
@@ -233,9 +227,9 @@ func TestLoadConfigAccepts(t *testing.T) {
 		},
 		{
 			name:     "real configuration with a different caller id, log settings and tuning",
-			givenEnv: with(realEnv(), "PPP_WAKE_CALLER_ID", "+442071234567", "PPP_LOG_LEVEL", "DEBUG", "PPP_LOG_JSON", "1", "PPP_SIM_VOICE_TICK", "1s", "PPP_WORKERS", "4", "PPP_DEFAULT_REGION", "GB"),
+			givenEnv: with(realEnv(), "PPP_WAKE_CALLER_ID", "+442071234567", "PPP_LOG_LEVEL", "DEBUG", "PPP_LOG_JSON", "1", "PPP_WORKERS", "4", "PPP_DEFAULT_REGION", "GB"),
 			expect: func(t *testing.T, c Config) {
-				if c.LogLevel != "debug" || !c.LogJSON || c.SimVoiceTick != time.Second || c.Workers != 4 || c.Region != "GB" {
+				if c.LogLevel != "debug" || !c.LogJSON || c.Workers != 4 || c.Region != "GB" {
 					t.Errorf("got %+v", c)
 				}
 			},

@@ -217,7 +217,7 @@ func TestDebitCardIsExplained(t *testing.T) {
 	h.expect(alice, 1, "Debit cards cannot be charged remotely")
 	h.text(alice, "1", false)
 	h.expect(alice, 2, "Debit cards cannot be charged remotely")
-	if n := len(h.app.gateway.Charges()); n != 0 {
+	if n := len(h.world.Gateway.Charges()); n != 0 {
 		t.Fatalf("%d charge attempts on a debit card", n)
 	}
 }

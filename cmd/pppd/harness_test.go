@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"ppprenew/devicelink"
 	"ppprenew/sim"
+	"ppprenew/sim/world"
 	"ppprenew/workflows"
 	"ppprenew/workflows/redistest"
 )
@@ -50,10 +52,11 @@ func testSettings(t *testing.T) *workflows.Settings {
 // harness runs the whole service, as `make run` does but on a real Redis
 // database and random ports, and drives it only through HTTP.
 type harness struct {
-	t   *testing.T
-	app *App
-	hc  *http.Client
-	now func() time.Time // the service's clock
+	t     *testing.T
+	app   *App
+	world *world.World // the simulated world, in this process to share the clock
+	hc    *http.Client
+	now   func() time.Time // the service's clock
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessWith(t, nil) }
@@ -110,9 +113,31 @@ func newHarnessAt(t *testing.T, start time.Time, edit func(*workflows.Settings))
 		edit(set)
 	}
 	clock := clockAt(start)
-	app, err := NewApp(cfg, Options{Settings: set, MeterPoll: 100 * time.Millisecond, Clock: clock,
+	// The world plays against the server's address, so the server's
+	// listener is opened first; the server learns the world's from
+	// PPP_SIM_ADDR.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := world.New(world.Config{Addr: "127.0.0.1:0", ServerURL: "http://" + ln.Addr().String(), AdminToken: cfg.AdminToken,
+		AccountSID: cfg.AccountSID, AuthToken: cfg.AuthToken, PlatformNumbers: []string{cfg.SMSFrom}, WakeCallerID: cfg.WakeCallerID,
+		GatewayAPIKey: cfg.PaymentKey, VoiceTick: 100 * time.Millisecond, MeterPoll: 100 * time.Millisecond, Clock: clock,
+		Logger: log.With("component", "sim")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		w.Close(ctx)
+	})
+	cfg.SimAddr = w.Addr()
+	cfg.PaymentURL = w.URL() + "/pay"
+	app, err := NewApp(cfg, Options{Settings: set, Clock: clock, Listener: ln,
 		RetryDelay: func(int) time.Duration { return 200 * time.Millisecond },
-		VoiceTick:  100 * time.Millisecond, HoldPause: 4 * time.Second,
+		HoldPause:  4 * time.Second,
 		DeviceLink: func(c *devicelink.Config) { c.WakeBatchWindow = 200 * time.Millisecond }}, log)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +150,7 @@ func newHarnessAt(t *testing.T, start time.Time, edit func(*workflows.Settings))
 		defer cancel()
 		app.Close(ctx)
 	})
-	return &harness{t: t, app: app, hc: &http.Client{Timeout: 30 * time.Second}, now: clock}
+	return &harness{t: t, app: app, world: w, hc: &http.Client{Timeout: 30 * time.Second}, now: clock}
 }
 
 // call makes a JSON request and decodes the answer; it returns the status.
@@ -294,7 +319,7 @@ func (h *harness) phase(phone string, want workflows.Phase) {
 // succeededCharges counts charges that went through at the gateway.
 func (h *harness) succeededCharges() []sim.ChargeRecord {
 	var out []sim.ChargeRecord
-	for _, c := range h.app.gateway.Charges() {
+	for _, c := range h.world.Gateway.Charges() {
 		if c.Status == "succeeded" {
 			out = append(out, c)
 		}
@@ -304,7 +329,7 @@ func (h *harness) succeededCharges() []sim.ChargeRecord {
 
 // bayPaidUntil is what the simulated meter shows for a bay.
 func (h *harness) bayPaidUntil(meterID, bay string) time.Time {
-	s, ok := h.app.fleet.Get(meterID)
+	s, ok := h.world.Fleet.Get(meterID)
 	if !ok {
 		h.t.Fatalf("no meter %s", meterID)
 	}
@@ -318,7 +343,7 @@ func (h *harness) bayPaidUntil(meterID, bay string) time.Time {
 
 // appliedRenewals counts renew commands the meter applied.
 func (h *harness) appliedRenewals(meterID string) int {
-	s, _ := h.app.fleet.Get(meterID)
+	s, _ := h.world.Fleet.Get(meterID)
 	n := 0
 	for _, id := range s.Applied {
 		if strings.Contains(id, ":renew:") {

@@ -57,12 +57,12 @@ func TestUnknownChargeOutcomeIsCheckedNotRetold(t *testing.T) {
 		st, _ := h.conv(alice)
 		return st.ChargeCheck != nil && st.ChargeCheck.Lookups >= 2
 	})
-	if ch := h.app.gateway.Charges(); len(ch) != 1 {
+	if ch := h.world.Gateway.Charges(); len(ch) != 1 {
 		t.Fatalf("gateway recorded %d charges, want the first only: %+v", len(ch), ch)
 	}
 	// The gateway's records come back: the next lookup finds the charge.
 	zero := 0
-	if _, err := h.app.gateway.UpdateCard(card, sim.CardPatch{RecordsUnavailableNext: &zero}); err != nil {
+	if _, err := h.world.Gateway.UpdateCard(card, sim.CardPatch{RecordsUnavailableNext: &zero}); err != nil {
 		t.Fatal(err)
 	}
 	h.expect(alice, 5, "Renewed")
@@ -97,7 +97,7 @@ func TestUnregisteredPayerSupersedesPendingRenewal(t *testing.T) {
 	h.expect(alice, 3, "Another payment was made at bay 1")
 	h.text(alice, "1", false)
 	h.expect(alice, 4, "no active parking session")
-	if n := len(h.app.gateway.Charges()); n != 0 {
+	if n := len(h.world.Gateway.Charges()); n != 0 {
 		t.Fatalf("gateway recorded %d charges, want none", n)
 	}
 }

@@ -18,11 +18,11 @@ import (
 
 // chargePOSTs is how many charge requests for the card reached the gateway,
 // repeats under the same idempotency key included.
-func (h *harness) chargePOSTs(card string) int { return h.app.gateway.ReceivedForCard(card) }
+func (h *harness) chargePOSTs(card string) int { return h.world.Gateway.ReceivedForCard(card) }
 
 // renewsExecuted is how many renew commands the meter executed.
 func (h *harness) renewsExecuted(meterID string) int {
-	s, ok := h.app.fleet.Get(meterID)
+	s, ok := h.world.Fleet.Get(meterID)
 	if !ok {
 		h.t.Fatalf("no meter %s", meterID)
 	}
@@ -30,7 +30,7 @@ func (h *harness) renewsExecuted(meterID string) int {
 }
 
 // textsAccepted is how many texts to the phone the carrier accepted.
-func (h *harness) textsAccepted(phone string) int { return h.app.carrier.TextsAccepted(phone) }
+func (h *harness) textsAccepted(phone string) int { return h.world.Carrier.TextsAccepted(phone) }
 
 // exactlyOnce asserts that the card was charged by exactly one charge
 // request and the meter executed exactly one renewal.

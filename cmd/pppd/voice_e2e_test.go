@@ -95,7 +95,7 @@ func TestVoiceMandarinPINLockoutThenSMS(t *testing.T) {
 		t.Fatalf("no lockout message in the call:\n%s", got)
 	}
 	h.expect(alice, 1, "回复1确认") // the quote goes on by SMS
-	if n := len(h.app.gateway.Charges()); n != 0 {
+	if n := len(h.world.Gateway.Charges()); n != 0 {
 		t.Fatalf("%d charges without a correct PIN", n)
 	}
 }
@@ -172,7 +172,7 @@ func TestVoiceHangupMidConfirmChargesNothing(t *testing.T) {
 	h.tap("M1", "1", card, 8*time.Second)
 	h.ended(alice, 1)
 	st, _ := h.conv(alice)
-	if n := len(h.app.gateway.Charges()); n != 0 || st.Phase != workflows.PhaseQuoted {
+	if n := len(h.world.Gateway.Charges()); n != 0 || st.Phase != workflows.PhaseQuoted {
 		t.Fatalf("%d charges, phase %s: want nothing charged and the quote open", n, st.Phase)
 	}
 }

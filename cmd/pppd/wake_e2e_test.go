@@ -13,7 +13,7 @@ import (
 
 // meterEvents is the simulated meter's event log as text.
 func (h *harness) meterEvents(id string) string {
-	s, _ := h.app.fleet.Get(id)
+	s, _ := h.world.Fleet.Get(id)
 	var b []string
 	for _, e := range s.Events {
 		b = append(b, e.What)

@@ -58,3 +58,14 @@ func (r *rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return r.next.RoundTrip(req)
 }
+
+// Development credentials, used only with the simulated carrier
+// (PPP_CARRIER=sim) when none are set. The server and the simulated world
+// both default to them, so `make run` needs no configuration; the server
+// refuses them with the real carrier.
+const (
+	DevAccountSID = "AC00000000000000000000000000000dev"
+	DevAuthToken  = "devtoken00000000000000000000000"
+	DevAdminToken = "dev-admin-token"
+	DevPaymentKey = "sk_sim_local"
+)
