@@ -254,6 +254,7 @@ func (a *App) assemble() error {
 	devices.RegisterAdmin(adm)
 	adm.POST("/users/:id/app-token", issueAppToken(a.appAPI, a.runner.Registry))
 	adm.GET("/server", a.serverInfo)
+	adm.POST("/reset", a.resetSim)
 	a.appAPI.Register(e.Group("/app/v1"))
 	a.server = &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
 

@@ -21,8 +21,12 @@ type Fleet struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	meters map[string]*Meter
+	mu sync.Mutex
+	// gen is the meters' generation, a child of ctx: Reset cancels it to
+	// stop the loops of the meters it forgets.
+	gen       context.Context
+	genCancel context.CancelFunc
+	meters    map[string]*Meter
 	order  []string
 	closed bool
 }
@@ -31,7 +35,8 @@ type Fleet struct {
 // values (ServerURL and AdminURL must be set).
 func NewFleet(cfg Config) *Fleet {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Fleet{cfg: cfg.withDefaults(), ctx: ctx, cancel: cancel, meters: map[string]*Meter{}}
+	gen, genCancel := context.WithCancel(ctx)
+	return &Fleet{cfg: cfg.withDefaults(), ctx: ctx, cancel: cancel, gen: gen, genCancel: genCancel, meters: map[string]*Meter{}}
 }
 
 // Add registers a meter with the platform (POST {AdminURL}/meters with the
@@ -77,27 +82,28 @@ func (f *Fleet) Add(ctx context.Context, spec Spec) (*Meter, error) {
 	f.meters[spec.ID] = m
 	f.order = append(f.order, spec.ID)
 	f.wg.Add(1)
+	gen := f.gen
 	f.mu.Unlock()
 
 	m.mu.Lock()
 	m.wakeUpLocked()
 	m.mu.Unlock()
 	_ = m.sync(ctx) // the outcome is in the event log; the loop retries
-	go f.run(m)
+	go f.run(gen, m)
 	return m, nil
 }
 
 // run is a meter's loop.
-func (f *Fleet) run(m *Meter) {
+func (f *Fleet) run(gen context.Context, m *Meter) {
 	defer f.wg.Done()
 	t := time.NewTicker(f.cfg.PollInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-f.ctx.Done():
+		case <-gen.Done():
 			return
 		case <-t.C:
-			_ = m.tick(f.ctx) // the outcome is in the event log
+			_ = m.tick(gen) // the outcome is in the event log
 		}
 	}
 }
@@ -268,6 +274,15 @@ func (f *Fleet) List() []Snapshot {
 		out = append(out, m.Snapshot())
 	}
 	return out
+}
+
+// Reset forgets every meter and stops their loops; the fleet stays open.
+func (f *Fleet) Reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.genCancel()
+	f.gen, f.genCancel = context.WithCancel(f.ctx)
+	f.meters, f.order = map[string]*Meter{}, nil
 }
 
 // Close stops every poll loop and waits for them. Meters stay readable.

@@ -178,6 +178,7 @@ func New(cfg Config) (*World, error) {
 		APNsTopic: APNsTopic, Logger: cfg.Logger.With("component", "sim.push")})
 	w.Push.Register(e)
 	e.GET("/sim/v1/push/apns", w.apnsInfo)
+	e.POST("/sim/v1/reset", w.reset)
 	e.GET("/sim/v1/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	w.server = &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
 	return w, nil
@@ -227,4 +228,19 @@ func (w *World) apnsInfo(c echo.Context) error {
 
 func certPEM(cert *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+}
+
+// Reset empties the world: messages, handsets, calls, cards, charges, apps,
+// pushes, faults and meters, as when it started.
+func (w *World) Reset() {
+	w.Fleet.Reset()
+	w.Carrier.Reset()
+	w.Gateway.Reset()
+	w.Push.Reset()
+	w.log.Info("the simulated world was reset")
+}
+
+func (w *World) reset(c echo.Context) error {
+	w.Reset()
+	return c.JSON(http.StatusOK, map[string]any{"reset": true})
 }

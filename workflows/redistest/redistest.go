@@ -35,6 +35,9 @@ const (
 	DBBench      = 8
 	// 9 is used by this package's own tests.
 	DBAdmin = 10
+	// DBCrash is the crash test of the simulated world against a server
+	// process (sim/world).
+	DBCrash = 12
 )
 
 // OwnerKey marks a database as the test suite's own.
