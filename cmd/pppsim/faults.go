@@ -54,8 +54,8 @@ var faultKinds = []faultKind{
 
 	{Name: "power_loss", Area: "meter", Does: "the meter loses power at POINT of taking its next renewal (before_journal, after_journal, after_execute, after_ack), reboots and says hello",
 		Flags: []string{"--power-loss"}, Usage: "pppsim meter fault METER --power-loss POINT"},
-	{Name: "radio_unreachable", Area: "meter", Does: "the meter cannot be reached by radio (--clear restores it)",
-		Flags: []string{"--radio-unreachable", "--clear"}, Usage: "pppsim meter fault METER --radio-unreachable"},
+	{Name: "radio_unreachable", Area: "meter", Does: "the meter cannot be reached by radio (meter fault METER --clear restores it)",
+		Flags: []string{"--radio-unreachable"}, Usage: "pppsim meter fault METER --radio-unreachable"},
 
 	{Name: "unreachable", Area: "phone", Does: "messages to the phone are sent, then undelivered (30003)",
 		Flags: []string{"--behaviour"}, Usage: "pppsim phone set PHONE --behaviour unreachable"},
