@@ -29,11 +29,14 @@ the meter's new paid-until and the conversation's history.`,
 		GroupID: "world",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if phone == "" {
+				phone = fmt.Sprintf("+852912%05d", time.Now().UnixNano()/1e6%100000)
+			}
 			return demo(ctx(cmd), c, phone, meterID, bay, lang, timeout)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&phone, "phone", fmt.Sprintf("+852912%05d", time.Now().UnixNano()/1e6%100000), "the driver's phone (default: a new one each run)")
+	f.StringVar(&phone, "phone", "", "the driver's phone (default: a new number each run)")
 	f.StringVar(&meterID, "meter", "MTR-DEMO", "the meter")
 	f.StringVar(&bay, "bay", "12", "the bay")
 	enumFlag(cmd, &lang, "lang", "en", "the driver's language", languages...)
