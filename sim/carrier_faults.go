@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -38,14 +39,14 @@ type Fault struct {
 	DelayMS int       `json:"delay_ms,omitempty"`
 }
 
-func (k FaultKind) valid() bool {
-	switch k {
-	case FaultMessages5xx, FaultMessages429, FaultMessagesTimeout,
-		FaultStatusDuplicate, FaultStatusOutOfOrder, FaultQueueDelay:
-		return true
-	}
-	return false
+// FaultKinds lists every carrier fault kind InjectFault accepts, for tools
+// that describe or complete them.
+func FaultKinds() []FaultKind {
+	return []FaultKind{FaultMessages5xx, FaultMessages429, FaultMessagesTimeout,
+		FaultStatusDuplicate, FaultStatusOutOfOrder, FaultQueueDelay}
 }
+
+func (k FaultKind) valid() bool { return slices.Contains(FaultKinds(), k) }
 
 // InjectFault arms a fault, replacing a pending one of the same kind. Count
 // defaults to 1; DelayMS defaults to Config.FaultDelay for messages_timeout.

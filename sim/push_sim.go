@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -171,9 +172,13 @@ func (ps *PushSim) Pushes(token string) []Push {
 	return out
 }
 
+// PushProviders lists the providers whose fake services InjectPushFault
+// can make fail.
+func PushProviders() []string { return []string{ProviderFCM, ProviderAPNs} }
+
 // InjectPushFault arms a fault.
 func (ps *PushSim) InjectPushFault(f PushFault) error {
-	if f.Provider != ProviderFCM && f.Provider != ProviderAPNs || f.Status < 400 || f.Status > 599 {
+	if !slices.Contains(PushProviders(), f.Provider) || f.Status < 400 || f.Status > 599 {
 		return ErrInvalidPush
 	}
 	if f.Count <= 0 {
