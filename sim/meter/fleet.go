@@ -27,8 +27,8 @@ type Fleet struct {
 	gen       context.Context
 	genCancel context.CancelFunc
 	meters    map[string]*Meter
-	order  []string
-	closed bool
+	order     []string
+	closed    bool
 }
 
 // NewFleet returns an empty fleet; zero Config fields take DefaultConfig
