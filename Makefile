@@ -12,8 +12,8 @@ WITH_TEST_REDIS := bash .ci/with-test-redis
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
 
-run: ## start the server with embedded Redis and the simulated carrier, meters and gateway
-	$(GO) run ./cmd/pppd
+run: build ## start the simulated world and the server (embedded Redis); one Ctrl-C stops both
+	bin/pppsim up --pppd bin/pppd
 
 build: ## build pppd and pppsim into bin/
 	$(GO) build -o bin/ ./cmd/...

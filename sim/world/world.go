@@ -161,7 +161,7 @@ func New(cfg Config) (*World, error) {
 	}
 	simCfg.GatewayAPIKey = cfg.GatewayAPIKey
 	simCfg.Clock = cfg.Clock
-	simCfg.Logger = cfg.Logger.With("component", "sim")
+	simCfg.Logger = cfg.Logger
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
