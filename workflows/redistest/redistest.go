@@ -35,6 +35,8 @@ const (
 	DBBench      = 8
 	// 9 is used by this package's own tests.
 	DBAdmin = 10
+	// DBScenarios is the server the scenario runner's end-to-end test starts.
+	DBScenarios = 11
 )
 
 // OwnerKey marks a database as the test suite's own.
@@ -55,7 +57,7 @@ func Client(t testing.TB, db int) *redis.Client {
 	t.Helper()
 	if Addr() == "" {
 		t.Fatal("integration tests need a Redis of their own: run them with `make test`, " +
-			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-10 the tests may flush (a database holding keys without the suite's mark is refused)")
+			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-11 the tests may flush (a database holding keys without the suite's mark is refused)")
 	}
 	c := redis.NewClient(Options(db))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
