@@ -18,7 +18,7 @@ func TestShippedScenariosPassOnARealStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(scs) < 1 {
+	if len(scs) < 16 {
 		t.Fatalf("%d shipped scenarios", len(scs))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
