@@ -42,11 +42,11 @@ type MeterSpec struct {
 // Driver is a registered driver with one card at the simulated gateway.
 type Driver struct {
 	Phone    Phone    `yaml:"phone,required"`
-	Lang     string   `yaml:"lang" enum:"en,zh-HK,zh-CN"`    // en (default), zh-HK, zh-CN
+	Lang     string   `yaml:"lang" enum:"en,zh-HK,zh-CN"`       // en (default), zh-HK, zh-CN
 	Card     string   `yaml:"card" enum:"credit,prepaid,debit"` // credit (default), prepaid, debit
-	Last4    string   `yaml:"last4"`   // default 4242
-	Balance  Amount   `yaml:"balance"` // default 100.00
-	Channel  string   `yaml:"channel" enum:"sms,voice,push"` // sms, voice, push; empty: the operator's order
+	Last4    string   `yaml:"last4"`                            // default 4242
+	Balance  Amount   `yaml:"balance"`                          // default 100.00
+	Channel  string   `yaml:"channel" enum:"sms,voice,push"`    // sms, voice, push; empty: the operator's order
 	Channels []string `yaml:"channels"`
 	PIN      string   `yaml:"pin"`
 	LeadTime Duration `yaml:"lead_time"`
@@ -169,7 +169,7 @@ type CallStep struct {
 // the next push.
 type AppStep struct {
 	Phone    Phone  `yaml:"phone,required"`
-	Platform string `yaml:"platform" enum:"fcm,apns"` // fcm (default) or apns
+	Platform string `yaml:"platform" enum:"fcm,apns"`        // fcm (default) or apns
 	Press    string `yaml:"press" enum:"1,2,3,yes,no,renew"` // 1, 2, 3, yes, no, renew
 	AfterMS  int    `yaml:"after_ms"`
 }

@@ -238,7 +238,7 @@ func (r *run) expectSMS(ctx context.Context, e *ExpectSMSStep) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("  expected: a text to %s matching /%s/ within %s\n  got instead (%d text(s) since the previous step):\n%s",
-		mask(e.To), e.Match, within(e.Within, defaultSMSWithin), len(msgs), listTexts(msgs)),
+			mask(e.To), e.Match, within(e.Within, defaultSMSWithin), len(msgs), listTexts(msgs)),
 		fmt.Errorf("no text to %s matched /%s/ within %s", mask(e.To), e.Match, within(e.Within, defaultSMSWithin))
 }
 
