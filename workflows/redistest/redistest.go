@@ -35,9 +35,13 @@ const (
 	DBBench      = 8
 	// 9 is used by this package's own tests.
 	DBAdmin = 10
+	// DBScenarios is the server the scenario runner's end-to-end test starts.
+	DBScenarios = 11
 	// DBCrash is the crash test of the simulated world against a server
 	// process (sim/world).
 	DBCrash = 12
+	// DBLoad is the server the load generator's end-to-end test starts.
+	DBLoad = 13
 )
 
 // OwnerKey marks a database as the test suite's own.
@@ -58,7 +62,7 @@ func Client(t testing.TB, db int) *redis.Client {
 	t.Helper()
 	if Addr() == "" {
 		t.Fatal("integration tests need a Redis of their own: run them with `make test`, " +
-			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-10 the tests may flush (a database holding keys without the suite's mark is refused)")
+			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-11 the tests may flush (a database holding keys without the suite's mark is refused)")
 	}
 	c := redis.NewClient(Options(db))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
