@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ppprenew/workflows/redistest"
 )
 
 func buildServer(t *testing.T) string {
@@ -124,5 +128,82 @@ func TestUpStopsTheWorldWhenTheServerStops(t *testing.T) {
 	}
 	if answers("http://" + world + "/sim/v1/healthz") {
 		t.Fatal("the world still runs")
+	}
+}
+
+// Every shipped scenario passes through `pppsim run`, against the world and
+// the server `pppsim up` starts (as `make run` does) on a real Redis with
+// the scenarios' settings; the JUnit report names every scenario.
+func TestShippedScenariosPassThroughPppsimRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server")
+	}
+	redistest.Client(t, redistest.DBPppsim)
+	bin := buildServer(t)
+	server, world := freeAddr(t), freeAddr(t)
+	settings, err := filepath.Abs(filepath.Join("..", "..", "testdata", "scenarios", "settings.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"PPP_HTTP_ADDR": server, "PPP_SIM_ADDR": world, "PPP_CARRIER": "sim", "PPP_PUBLIC_URL": "",
+		"REDIS_URL":          fmt.Sprintf("redis://%s/%d", redistest.Addr(), redistest.DBPppsim),
+		"PPP_MASTER_KEY":     "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"PPP_SETTINGS_FILE":  settings,
+		"PPP_SMS_RATE":       "100",
+		"PPP_SIM_VOICE_TICK": "100ms",
+		"PPP_LOG_LEVEL":      "warn",
+		"PPP_ADMIN_TOKEN":    "", "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "PPP_SIM_URL": "",
+	} {
+		t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runUp(ctx, bin, os.Getenv, &bytes.Buffer{}) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("up did not stop")
+		}
+	})
+	waitUntil(t, "the server", func() bool { return answers("http://" + server + "/readyz") })
+
+	junit := filepath.Join(t.TempDir(), "scenarios.xml")
+	var out bytes.Buffer
+	err = run(context.Background(), []string{"--server", "http://" + server, "run", filepath.Join("..", "..", "testdata", "scenarios"),
+		"--parallel", "6", "--junit", junit}, &out)
+	if err != nil {
+		t.Fatalf("pppsim run testdata/scenarios: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), " 0 failed, 0 refused") {
+		t.Fatalf("summary:\n%s", out.String())
+	}
+	raw, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tests int `xml:"tests,attr"`
+		Suite []struct {
+			Cases []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+				Skipped *struct{} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("JUnit: %v\n%s", err, raw)
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "scenarios", "*.yaml"))
+	if len(doc.Suite) != 1 || len(doc.Suite[0].Cases) != len(files)-1 { // settings.yaml is not a scenario
+		t.Fatalf("JUnit has %d suites, want one with %d cases:\n%s", len(doc.Suite), len(files)-1, raw)
+	}
+	for _, c := range doc.Suite[0].Cases {
+		if c.Failure != nil || c.Skipped != nil {
+			t.Errorf("JUnit case %q failed or was skipped", c.Name)
+		}
 	}
 }

@@ -124,6 +124,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	return err
 }
 
+// Summary is one line: how many scenarios passed, failed and were
+// refused, and how long the run took.
+func (r *Report) Summary() string { return r.summary() }
+
 func (r *Report) summary() string {
 	var p, f, x int
 	for _, s := range r.Scenarios {

@@ -42,6 +42,8 @@ const (
 	DBCrash = 12
 	// DBLoad is the server the load generator's end-to-end test starts.
 	DBLoad = 13
+	// DBPppsim is the server pppsim's own tests start (pppsim up).
+	DBPppsim = 14
 )
 
 // OwnerKey marks a database as the test suite's own.
@@ -62,7 +64,7 @@ func Client(t testing.TB, db int) *redis.Client {
 	t.Helper()
 	if Addr() == "" {
 		t.Fatal("integration tests need a Redis of their own: run them with `make test`, " +
-			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-11 the tests may flush (a database holding keys without the suite's mark is refused)")
+			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-14 the tests may flush (a database holding keys without the suite's mark is refused)")
 	}
 	c := redis.NewClient(Options(db))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
