@@ -10,9 +10,10 @@ import (
 	"time"
 )
 
-// TestScenariosOnARealStack runs a shipped scenario twice against a real
-// pppd and world (names are drawn afresh, so no reset is needed between
-// runs), then the broken one for its diff and its JUnit report. Every
+// TestScenariosOnARealStack runs a shipped scenario twice at once and the
+// README's scenario against a real pppd and world (names are drawn afresh,
+// so no reset is needed between runs), again, then the broken one for its
+// diff and its JUnit report. Every
 // shipped scenario runs through `pppsim run` in cmd/pppsim's tests.
 func TestScenariosOnARealStack(t *testing.T) {
 	server, simURL, token := startStack(t)
@@ -36,9 +37,9 @@ func TestScenariosOnARealStack(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	r := &Runner{Server: server, Sim: simURL, AdminToken: token, Parallel: 2, Out: &out}
-	rep := r.Run(ctx, []*Scenario{first, first})
+	rep := r.Run(ctx, []*Scenario{first, first, readmeScenario(t)})
 	if !rep.Passed() || rep.ExitCode() != ExitPassed {
-		t.Fatalf("the same scenario twice at once failed (exit %d):\n%s", rep.ExitCode(), out.String())
+		t.Fatalf("the same scenario twice at once, with the README's, failed (exit %d):\n%s", rep.ExitCode(), out.String())
 	}
 	again := r.Run(ctx, []*Scenario{first})
 	if !again.Passed() {
