@@ -192,7 +192,7 @@ func TestUnreachableServerIsNamed(t *testing.T) {
 	}
 	var out bytes.Buffer
 	rep := (&Runner{Server: "http://127.0.0.1:1", Out: &out}).Run(t.Context(), []*Scenario{sc})
-	if rep.ExitCode() != ExitBadInput || !strings.Contains(out.String(), "the server at http://127.0.0.1:1 is unreachable") {
+	if rep.ExitCode() != ExitFailed || rep.Err == nil || !strings.Contains(out.String(), "the server at http://127.0.0.1:1 is unreachable") {
 		t.Fatalf("exit %d:\n%s", rep.ExitCode(), out.String())
 	}
 }

@@ -21,8 +21,8 @@ const (
 // Exit codes of a run (for `pppsim run`).
 const (
 	ExitPassed   = 0 // every scenario passed
-	ExitFailed   = 1 // a scenario failed or was refused
-	ExitBadInput = 2 // a scenario file is wrong, or the server or world cannot be reached
+	ExitFailed   = 1 // a scenario failed or was refused, or the server or world cannot be reached
+	ExitBadInput = 2 // a scenario file is wrong (Load refused it; nothing ran)
 )
 
 // Report is the outcome of a run.
@@ -76,11 +76,11 @@ func (r *Report) Passed() bool {
 	return true
 }
 
-// ExitCode is ExitPassed, ExitFailed, or ExitBadInput when nothing could run.
+// ExitCode is ExitPassed when every scenario passed, else ExitFailed (also
+// when the server or world could not be reached: Err names it). Files Load
+// refuses never make a Report; they are ExitBadInput.
 func (r *Report) ExitCode() int {
 	switch {
-	case r.Err != nil:
-		return ExitBadInput
 	case r.Passed():
 		return ExitPassed
 	}
