@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/nyaruka/phonenumbers"
+
 	"ppprenew/workflows"
 )
 
