@@ -38,6 +38,9 @@ const (
 	// DBCrash is the crash test of the simulated world against a server
 	// process (sim/world).
 	DBCrash = 12
+	// DBLoad is the load generator's end-to-end run against a server
+	// process (sim/load).
+	DBLoad = 13
 )
 
 // OwnerKey marks a database as the test suite's own.
@@ -58,7 +61,7 @@ func Client(t testing.TB, db int) *redis.Client {
 	t.Helper()
 	if Addr() == "" {
 		t.Fatal("integration tests need a Redis of their own: run them with `make test`, " +
-			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-10 the tests may flush (a database holding keys without the suite's mark is refused)")
+			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-13 the tests may flush (a database holding keys without the suite's mark is refused)")
 	}
 	c := redis.NewClient(Options(db))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
