@@ -25,10 +25,12 @@ var (
 )
 
 // voiceCallTicks is how many simulated seconds of a renewal call pass in
-// real time, one world voice tick each (rings, the hold while the card is
-// charged, key presses; speech takes no real time): measured on the
+// real time, one world voice tick each, at most: the rings (6) and the hold
+// while the card is charged and the meter renewed (2-second pauses, 31 of
+// them before the call says the renewal is being processed and the text
+// follows); speech takes no real time. Read from a call's transcript on the
 // end-to-end run.
-const voiceCallTicks = 12
+const voiceCallTicks = 70
 
 // escalationChannel is the operator's escalation channel each journey
 // needs.
@@ -87,6 +89,9 @@ func discover(ctx context.Context, c *client) (serverInfo, worldInfo, bool, erro
 		}
 		return srv, worldInfo{}, false, fmt.Errorf("the server at %s is unreachable: %w (is it running? try `make run`)", c.server, err)
 	}
+	if srv.Carrier != "sim" {
+		return srv, worldInfo{}, false, notSim(c.server, srv.Carrier)
+	}
 	if err := c.world(ctx, http.MethodGet, "/healthz", nil, nil); err != nil {
 		return srv, worldInfo{}, false, fmt.Errorf("the simulated world at %s is unreachable: %w (is it running? try `make run` or `pppsim world`)", c.sim, err)
 	}
@@ -102,6 +107,10 @@ func discover(ctx context.Context, c *client) (serverInfo, worldInfo, bool, erro
 	return srv, w, true, nil
 }
 
+func notSim(server, carrier string) error {
+	return fmt.Errorf("the server at %s is not in sim mode (carrier %q): load drives the simulated world only (start it with PPP_CARRIER=sim, as `make run` does)", server, carrier)
+}
+
 // check applies the refusal rules to what the server and the world said:
 // every reason a run cannot be carried is reported at once; what only
 // weakens it comes back as warnings.
@@ -113,7 +122,7 @@ func check(o Options, srv serverInfo, w worldInfo, haveWorld bool, now time.Time
 	server := strings.TrimRight(o.Server, "/")
 
 	if srv.Carrier != "sim" {
-		return p, fmt.Errorf("the server at %s is not in sim mode (carrier %q): load drives the simulated world only (start it with PPP_CARRIER=sim, as `make run` does)", server, srv.Carrier)
+		return p, notSim(server, srv.Carrier)
 	}
 	lead, err := time.ParseDuration(srv.Settings.LeadTime)
 	if err != nil || lead <= 0 {
