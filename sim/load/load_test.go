@@ -291,7 +291,7 @@ func TestMatcherKnowsTheShippedTemplates(t *testing.T) {
 		"Demo City Parking: bay 1 at Load Test Road ends 16:53. Reply 1 to extend 30 min, 2 for a reminder before 17:03, 3 to renew in the app.": "notice",
 		"Extend bay 1 to 17:23 for HKD 10.00 on card ending 0001? Reply 1 to confirm, 2 to cancel.":                                              "quote",
 		"Renewed: bay 1 at Load Test Road is paid until 17:23. HKD 10.00 charged to card ending 0001.":                                           "confirmed",
-		"Renewed: bay 1 is paid until 17:23 (HKD 10.00, card ending 0001). The meter display may not show it yet; enforcement uses our record.": "confirmed_central",
+		"Renewed: bay 1 is paid until 17:23 (HKD 10.00, card ending 0001). The meter display may not show it yet; enforcement uses our record.":  "confirmed_central",
 		"Reply 1 to extend 30 min, 2 for a reminder before 17:03, 3 to renew in the app.":                                                        "menu",
 		"something else": "",
 	}
