@@ -40,8 +40,9 @@ var escalationChannel = map[string]string{SMS: "sms", Voice: "voice", App: "push
 // default language.
 var templatesNeeded = []string{"notice", "quote", "confirmed", "confirmed_central"}
 
-// validate checks the options alone; every problem is reported.
-func (o Options) validate() error {
+// Validate checks the options alone, before any request; every problem is
+// reported.
+func (o Options) Validate() error {
 	var problems []error
 	bad := func(format string, a ...any) { problems = append(problems, fmt.Errorf(format, a...)) }
 	if o.Drivers <= 0 {

@@ -175,7 +175,7 @@ func Check(ctx context.Context, o Options) ([]string, error) {
 }
 
 func prepare(ctx context.Context, o Options) (plan, *client, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return plan{}, nil, err
 	}
 	c := newClient(o)

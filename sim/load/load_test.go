@@ -153,16 +153,16 @@ func TestOptionsRefused(t *testing.T) {
 	for _, c := range cases {
 		o := opts()
 		c.change(&o)
-		if err := o.validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want %q", err, c.want)
 		}
 	}
-	if err := opts().validate(); err != nil {
+	if err := opts().Validate(); err != nil {
 		t.Fatal(err)
 	}
 	max := opts()
 	max.Drivers = MaxDrivers
-	if err := max.validate(); err != nil {
+	if err := max.Validate(); err != nil {
 		t.Fatalf("a full namespace refused: %v", err)
 	}
 }
