@@ -49,8 +49,8 @@ func TestLoadTable(t *testing.T) {
 	var out bytes.Buffer
 	c := &cli{out: &out}
 	r := &load.Result{Run: "load-123", Drivers: 4, Rate: 2, Mix: load.Mix{SMS: 50, App: 50}, ElapsedS: 3.5, Throughput: 0.86,
-		Journeys: load.Counts{Started: 4, Completed: 3, TimedOut: 1},
-		ByChannel: map[string]*load.Counts{load.SMS: {Started: 2, Completed: 2}, load.Voice: {}, load.App: {Started: 2, Completed: 1, TimedOut: 1}},
+		Journeys:        load.Counts{Started: 4, Completed: 3, TimedOut: 1},
+		ByChannel:       map[string]*load.Counts{load.SMS: {Started: 2, Completed: 2}, load.Voice: {}, load.App: {Started: 2, Completed: 1, TimedOut: 1}},
 		PaymentToNotice: load.Latency{Count: 4, P50: 120, P90: 300, P99: 310.5, Max: 310.5}, AnswerToConfirmation: load.Latency{Count: 3, P50: 900, P90: 1000, P99: 1000, Max: 1000},
 		ExactlyOnce: load.ExactlyOnce{Drivers: 4, ChargesSucceeded: 3, ChargeRequests: 3, RenewalsExecuted: 3, Confirmations: 3, Violations: 1,
 			Offenders: []load.DriverCounts{{Driver: 3, Channel: load.App, Phone: "+852****0003", Meter: "LOAD-123-0003", Outcome: load.TimedOut, Reason: "waiting for the confirmation push"}}},
