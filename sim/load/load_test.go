@@ -238,7 +238,7 @@ func TestCheckWarns(t *testing.T) {
 	if p, _ := check(opts(), srv, w, true, night); len(p.warnings) != 0 {
 		t.Fatalf("an empty quiet window: %q", p.warnings)
 	}
-	srv, w = healthy()
+	srv, _ = healthy()
 	srv.SMSRate = 0
 	p, err = check(opts(), srv, worldInfo{}, false, noon)
 	if err != nil || len(p.warnings) != 2 || !strings.Contains(p.warnings[0], "sms_rate") || !strings.Contains(p.warnings[1], "GET /sim/v1/world") {
