@@ -6,6 +6,7 @@
   for (i = 3; i < NF; i += 2) {
     line = line sprintf("  %s %s", $i, $(i + 1))
     if ($(i + 1) == "ns/op") ns[name] = $i
+    metric[name, $(i + 1)] = $i
   }
   print line
 }
@@ -18,4 +19,10 @@ END {
     printf("  GSM-7 / UCS-2 segment count         %6.1fx\n", ns["BenchmarkSegments/gsm7"] / ns["BenchmarkSegments/ucs2"])
   if (ns["BenchmarkRunnerApply"] > 0)
     printf("  conversation steps per second, one core, one Redis: about %d\n", 1e9 / ns["BenchmarkRunnerApply"])
+  if (ns["BenchmarkLoadEndToEnd"] > 0) {
+    print ""
+    print "End to end:"
+    printf("  pppsim load, 30 drivers at 10 payments/s (sms=50,voice=25,app=25): %.2f renewals/s, answer to confirmation p50 %d ms, p99 %d ms, %d exactly-once violations\n",
+      metric["BenchmarkLoadEndToEnd", "renewals/s"], metric["BenchmarkLoadEndToEnd", "p50_ms"], metric["BenchmarkLoadEndToEnd", "p99_ms"], metric["BenchmarkLoadEndToEnd", "violations"])
+  }
 }

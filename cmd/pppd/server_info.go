@@ -32,6 +32,7 @@ func (a *App) serverInfo(c echo.Context) error {
 	out := map[string]any{
 		"carrier":  a.cfg.Carrier,
 		"sms_from": a.cfg.SMSFrom,
+		"sms_rate": a.cfg.SMSRate,
 		"settings": settings,
 	}
 	if a.cfg.Carrier == "sim" {

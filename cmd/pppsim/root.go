@@ -50,7 +50,7 @@ var groups = []*cobra.Group{
 // A RunE error wrapping errUsage exits 2, any other error exits 1.
 var commandConstructors = []func(*cli) *cobra.Command{
 	// world
-	newUpCmd, newWorldCmd, newRunCmd, newResetCmd, newDemoCmd, newFaultCmd,
+	newUpCmd, newWorldCmd, newRunCmd, newLoadCmd, newResetCmd, newDemoCmd, newFaultCmd,
 	// drivers
 	newUserCmd,
 	// meters

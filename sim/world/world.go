@@ -179,6 +179,7 @@ func New(cfg Config) (*World, error) {
 	w.Push.Register(e)
 	e.GET("/sim/v1/push/apns", w.apnsInfo)
 	e.POST("/sim/v1/reset", w.reset)
+	e.GET("/sim/v1/world", w.info)
 	e.GET("/sim/v1/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	w.server = &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
 	return w, nil
@@ -228,6 +229,32 @@ func (w *World) apnsInfo(c echo.Context) error {
 
 func certPEM(cert *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+}
+
+// MaxCallsInProgress is the number of calls at once the world's voice
+// simulation is rated for: each call is a goroutine ticking simulated
+// seconds and making the server's TwiML requests. It is a planning figure
+// for load generators (`pppsim load` refuses a voice rate above it), not a
+// limit the carrier enforces.
+const MaxCallsInProgress = 500
+
+// Info is how the world runs, for testers' tools (GET /sim/v1/world).
+type Info struct {
+	// ServerURL is the server the world plays against.
+	ServerURL string `json:"server_url"`
+	// VoiceTick is the real time of one simulated second in a call (a Go
+	// duration string such as "250ms").
+	VoiceTick string `json:"voice_tick"`
+	// MaxCallsInProgress is MaxCallsInProgress.
+	MaxCallsInProgress int `json:"max_calls_in_progress"`
+}
+
+func (w *World) info(c echo.Context) error {
+	tick := w.cfg.VoiceTick
+	if tick <= 0 {
+		tick = sim.DefaultConfig().VoiceTick
+	}
+	return c.JSON(http.StatusOK, Info{ServerURL: w.cfg.ServerURL, VoiceTick: tick.String(), MaxCallsInProgress: MaxCallsInProgress})
 }
 
 // Reset empties the world: messages, handsets, calls, cards, charges, apps,

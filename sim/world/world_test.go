@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"ppprenew/workflows/carrier"
 )
@@ -81,5 +82,28 @@ func TestWorldPublishesAPNsAndResets(t *testing.T) {
 	reset.Body.Close()
 	if len(w.Gateway.Cards()) != 0 {
 		t.Fatalf("cards after reset %v", w.Gateway.Cards())
+	}
+}
+
+// Testers' tools read how the world runs: its server and its voice clock.
+func TestWorldDescribesItself(t *testing.T) {
+	w, err := New(Config{Addr: "127.0.0.1:0", ServerURL: "http://127.0.0.1:9", AccountSID: carrier.DevAccountSID,
+		AuthToken: carrier.DevAuthToken, PlatformNumbers: []string{"+85258001000"}, GatewayAPIKey: carrier.DevPaymentKey, VoiceTick: 40 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Start()
+	t.Cleanup(func() { w.Close(t.Context()) })
+	res, err := http.Get(w.URL() + "/sim/v1/world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var info Info
+	if err := json.NewDecoder(res.Body).Decode(&info); err != nil {
+		t.Fatal(err)
+	}
+	if info.ServerURL != "http://127.0.0.1:9" || info.VoiceTick != "40ms" || info.MaxCallsInProgress != MaxCallsInProgress {
+		t.Fatalf("world info %+v", info)
 	}
 }
