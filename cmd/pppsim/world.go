@@ -151,8 +151,8 @@ func newUpCmd(c *cli) *cobra.Command {
 process with the same environment: one command starts everything, the server
 prints where to look, and one Ctrl-C stops both. If the server stops on its
 own, the world stops too and pppsim exits with an error.`,
-		Example: `  make run
-  pppsim up --pppd bin/pppd`,
+		Example: `  pppsim up --pppd bin/pppd
+  make run      # builds bin/pppd and bin/pppsim, then runs the line above`,
 		GroupID: "world",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
