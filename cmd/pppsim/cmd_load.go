@@ -35,8 +35,10 @@ when any driver's is not.
 Before anything is set up, a run the world cannot carry is refused, saying
 why: more texts a second than the server's SMS pacing (PPP_SMS_RATE), more
 calls in progress than the world's voice simulation carries, a server not in
-sim mode, an unreachable server or world. Voice journeys during the server's
-quiet hours are warned of: no calls are placed then.
+sim mode, an unreachable server or world. Voice drivers let calls reach them
+at any hour, so a run does not depend on the time of day; with
+--respect-quiet-hours they keep the server's quiet hours (no calls then), and a
+run that falls in them is warned of.
 
 Each run takes phone numbers, cards and meters of its own (a random run
 prefix), so runs repeat against one server without a reset.`,
@@ -86,6 +88,7 @@ prefix), so runs repeat against one server without a reset.`,
 	f.StringVar(&mix, "mix", load.DefaultMix.String(), "percent of journeys answered by sms, voice and app; sums to 100")
 	f.DurationVar(&o.Duration, "duration", time.Minute, "start no journey after this (0: start every driver's)")
 	f.DurationVar(&o.Drain, "drain", 2*time.Minute, "then wait this long for journeys in flight")
+	f.BoolVar(&o.RespectQuietHours, "respect-quiet-hours", false, "voice drivers get no calls in the server's quiet hours (default: calls at any hour)")
 	required(cmd, "drivers", "rate")
 	return cmd
 }

@@ -77,6 +77,8 @@ type plan struct {
 	language  string
 	templates map[string]string
 	warnings  []string
+	// respectQuietHours: voice drivers get no calls in quiet hours.
+	respectQuietHours bool
 }
 
 // discover reads the server's and the world's descriptions; an unreachable
@@ -130,6 +132,7 @@ func check(o Options, srv serverInfo, w worldInfo, haveWorld bool, now time.Time
 		bad("the server at %s reports lead_time %q, not a positive duration", server, srv.Settings.LeadTime)
 	}
 	p.lead = lead
+	p.respectQuietHours = o.RespectQuietHours
 	p.language = srv.Settings.DefaultLanguage
 	p.templates = srv.Settings.Templates[p.language]
 	for _, name := range templatesNeeded {
@@ -179,7 +182,7 @@ func check(o Options, srv serverInfo, w worldInfo, haveWorld bool, now time.Time
 					o.Rate, o.Mix.Voice, cps, callLength, tick, inProgress, w.MaxCallsInProgress, float64(w.MaxCallsInProgress)/callLength.Seconds())
 			}
 		}
-		if window := o.expectedLength(); quietDuring(srv.Settings.QuietHours.Start, srv.Settings.QuietHours.End, srv.Settings.TimeZone, now, window) {
+		if window := o.expectedLength(); o.RespectQuietHours && quietDuring(srv.Settings.QuietHours.Start, srv.Settings.QuietHours.End, srv.Settings.TimeZone, now, window) {
 			warn("the server's quiet hours (%s-%s %s) fall within this run: no calls are placed then (unless the driver opted in), so voice journeys will be skipped and time out",
 				srv.Settings.QuietHours.Start, srv.Settings.QuietHours.End, srv.Settings.TimeZone)
 		}

@@ -52,6 +52,11 @@ type Options struct {
 	Server, Sim string
 	// AdminToken is the server's admin bearer token.
 	AdminToken string
+	// RespectQuietHours registers the voice drivers as the shipped default
+	// has it: no calls during the server's quiet hours. By default they
+	// let calls reach them at any hour, so a run does not depend on the
+	// time of day.
+	RespectQuietHours bool
 	// PollInterval is how often a driver looks at its phone or app
 	// (default 100ms).
 	PollInterval time.Duration
@@ -362,6 +367,7 @@ func setup(ctx context.Context, c *client, o Options, p plan, d *driver) error {
 		"channels": []string{escalationChannel[d.channel]}}
 	if d.channel == Voice {
 		user["channel"] = "voice"
+		user["calls_in_quiet_hours"] = !p.respectQuietHours
 	}
 	var u struct {
 		ID string `json:"id"`

@@ -220,22 +220,28 @@ func TestCheckRefusesWhatTheWorldCannotCarry(t *testing.T) {
 func TestCheckWarns(t *testing.T) {
 	srv, w := healthy()
 	night := time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC) // 23:00 in Hong Kong
-	p, err := check(opts(), srv, w, true, night)
-	if err != nil || len(p.warnings) != 1 || !strings.Contains(p.warnings[0], "quiet hours (22:00-07:00 Asia/Hong_Kong)") {
+	// By default voice drivers take calls at any hour: nothing to warn of.
+	if p, err := check(opts(), srv, w, true, night); err != nil || len(p.warnings) != 0 || p.respectQuietHours {
+		t.Fatalf("at 23:00, calls at any hour: %q %v", p.warnings, err)
+	}
+	quiet := opts()
+	quiet.RespectQuietHours = true
+	p, err := check(quiet, srv, w, true, night)
+	if err != nil || len(p.warnings) != 1 || !strings.Contains(p.warnings[0], "quiet hours (22:00-07:00 Asia/Hong_Kong)") || !p.respectQuietHours {
 		t.Fatalf("at 23:00: %q %v", p.warnings, err)
 	}
 	// A run that would reach 22:00 is warned of too.
 	evening := time.Date(2026, 3, 2, 13, 59, 0, 0, time.UTC) // 21:59
-	if p, _ := check(opts(), srv, w, true, evening); len(p.warnings) != 1 {
+	if p, _ := check(quiet, srv, w, true, evening); len(p.warnings) != 1 {
 		t.Fatalf("at 21:59, a 3-minute run: %q", p.warnings)
 	}
-	noVoice := opts()
+	noVoice := quiet
 	noVoice.Mix = Mix{SMS: 100}
 	if p, _ := check(noVoice, srv, w, true, night); len(p.warnings) != 0 {
 		t.Fatalf("no voice journeys at night: %q", p.warnings)
 	}
 	srv.Settings.QuietHours.Start, srv.Settings.QuietHours.End = "00:00", "00:00"
-	if p, _ := check(opts(), srv, w, true, night); len(p.warnings) != 0 {
+	if p, _ := check(quiet, srv, w, true, night); len(p.warnings) != 0 {
 		t.Fatalf("an empty quiet window: %q", p.warnings)
 	}
 	srv, _ = healthy()
