@@ -5,59 +5,15 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"ppprenew/sim/simtest"
 	"ppprenew/workflows/redistest"
 )
-
-func buildServer(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "pppd")
-	if out, err := exec.Command("go", "build", "-o", bin, "ppprenew/cmd/pppd").CombinedOutput(); err != nil {
-		t.Fatalf("go build pppd: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func answers(url string) bool {
-	c := &http.Client{Timeout: time.Second}
-	res, err := c.Get(url)
-	if err != nil {
-		return false
-	}
-	res.Body.Close()
-	return res.StatusCode == http.StatusOK
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
 
 // `pppsim up` (what `make run` runs) starts the world and the server with
 // nothing configured; the tester's commands work against both, `reset`
@@ -66,8 +22,8 @@ func TestUpStartsWorldAndServerAndOneInterruptStopsBoth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server")
 	}
-	bin := buildServer(t)
-	server, world := freeAddr(t), freeAddr(t)
+	bin := simtest.BuildServer(t)
+	server, world := simtest.FreeAddr(t), simtest.FreeAddr(t)
 	for _, k := range []string{"REDIS_URL", "PPP_CARRIER", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PPP_ADMIN_TOKEN", "PPP_PUBLIC_URL"} {
 		t.Setenv(k, "")
 	}
@@ -77,8 +33,8 @@ func TestUpStartsWorldAndServerAndOneInterruptStopsBoth(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- runUp(ctx, bin, os.Getenv, &bytes.Buffer{}) }()
-	waitUntil(t, "the server", func() bool { return answers("http://" + server + "/readyz") })
-	if !answers("http://" + world + "/sim/v1/healthz") {
+	simtest.Eventually(t, "the server", time.Minute, func() bool { return simtest.Answers("http://" + server + "/readyz") })
+	if !simtest.Answers("http://" + world + "/sim/v1/healthz") {
 		t.Fatal("the world does not answer")
 	}
 
@@ -107,7 +63,7 @@ func TestUpStartsWorldAndServerAndOneInterruptStopsBoth(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("up did not stop after an interrupt")
 	}
-	if answers("http://"+server+"/healthz") || answers("http://"+world+"/sim/v1/healthz") {
+	if simtest.Answers("http://"+server+"/healthz") || simtest.Answers("http://"+world+"/sim/v1/healthz") {
 		t.Fatal("something still answers after up stopped")
 	}
 }
@@ -117,16 +73,16 @@ func TestUpStopsTheWorldWhenTheServerStops(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server")
 	}
-	bin := buildServer(t)
-	world := freeAddr(t)
-	t.Setenv("PPP_HTTP_ADDR", freeAddr(t))
+	bin := simtest.BuildServer(t)
+	world := simtest.FreeAddr(t)
+	t.Setenv("PPP_HTTP_ADDR", simtest.FreeAddr(t))
 	t.Setenv("PPP_SIM_ADDR", world)
 	t.Setenv("PPP_CARRIER", "carrier-pigeon")
 	err := runUp(context.Background(), bin, os.Getenv, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "the server stopped") {
 		t.Fatalf("up with a server that cannot start: %v", err)
 	}
-	if answers("http://" + world + "/sim/v1/healthz") {
+	if simtest.Answers("http://" + world + "/sim/v1/healthz") {
 		t.Fatal("the world still runs")
 	}
 }
@@ -139,8 +95,8 @@ func TestShippedScenariosPassThroughPppsimRun(t *testing.T) {
 		t.Skip("builds and runs the server")
 	}
 	redistest.Client(t, redistest.DBPppsim)
-	bin := buildServer(t)
-	server, world := freeAddr(t), freeAddr(t)
+	bin := simtest.BuildServer(t)
+	server, world := simtest.FreeAddr(t), simtest.FreeAddr(t)
 	settings, err := filepath.Abs(filepath.Join("..", "..", "testdata", "scenarios", "settings.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +124,7 @@ func TestShippedScenariosPassThroughPppsimRun(t *testing.T) {
 			t.Error("up did not stop")
 		}
 	})
-	waitUntil(t, "the server", func() bool { return answers("http://" + server + "/readyz") })
+	simtest.Eventually(t, "the server", time.Minute, func() bool { return simtest.Answers("http://" + server + "/readyz") })
 
 	junit := filepath.Join(t.TempDir(), "scenarios.xml")
 	var out bytes.Buffer

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"ppprenew/sim/control"
 )
 
 // MaxDrivers is how many drivers one run's namespace holds: a run's phone
@@ -88,15 +90,23 @@ func discover(ctx context.Context, c *client) (serverInfo, worldInfo, bool, erro
 	if err := c.admin(ctx, http.MethodGet, "/server", nil, &srv); err != nil {
 		var se *statusError
 		if errors.As(err, &se) && se.Status == http.StatusUnauthorized {
-			return srv, worldInfo{}, false, fmt.Errorf("the server at %s refused the admin token (HTTP 401): pass the server's PPP_ADMIN_TOKEN", c.server)
+			return srv, worldInfo{}, false, fmt.Errorf("the server at %s refused the admin token (HTTP 401): pass the server's PPP_ADMIN_TOKEN", c.Server)
 		}
-		return srv, worldInfo{}, false, fmt.Errorf("the server at %s is unreachable: %w (is it running? try `make run`)", c.server, err)
+		var ue *control.UnreachableError
+		if errors.As(err, &ue) {
+			return srv, worldInfo{}, false, fmt.Errorf("%w (is it running? try `make run`)", err)
+		}
+		return srv, worldInfo{}, false, fmt.Errorf("the server at %s: %w", c.Server, err)
 	}
 	if srv.Carrier != "sim" {
-		return srv, worldInfo{}, false, notSim(c.server, srv.Carrier)
+		return srv, worldInfo{}, false, notSim(c.Server, srv.Carrier)
 	}
 	if err := c.world(ctx, http.MethodGet, "/healthz", nil, nil); err != nil {
-		return srv, worldInfo{}, false, fmt.Errorf("the simulated world at %s is unreachable: %w (is it running? try `make run` or `pppsim world`)", c.sim, err)
+		var ue *control.UnreachableError
+		if errors.As(err, &ue) {
+			return srv, worldInfo{}, false, fmt.Errorf("%w (is it running? try `make run` or `pppsim world`)", err)
+		}
+		return srv, worldInfo{}, false, fmt.Errorf("the simulated world at %s: %w", c.Sim, err)
 	}
 	var w worldInfo
 	err := c.world(ctx, http.MethodGet, "/world", nil, &w)
@@ -105,7 +115,7 @@ func discover(ctx context.Context, c *client) (serverInfo, worldInfo, bool, erro
 		return srv, w, false, nil // a world from before GET /sim/v1/world
 	}
 	if err != nil {
-		return srv, w, false, fmt.Errorf("the simulated world at %s: %w", c.sim, err)
+		return srv, w, false, fmt.Errorf("the simulated world at %s: %w", c.Sim, err)
 	}
 	return srv, w, true, nil
 }

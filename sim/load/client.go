@@ -1,83 +1,30 @@
 package load
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
+
+	"ppprenew/sim/control"
 )
 
 // client talks to the server's admin API and the world's control API.
-type client struct {
-	server, sim, token string
-	hc                 *http.Client
-}
+type client struct{ *control.Client }
 
-// statusError is a non-2xx answer.
-type statusError struct {
-	Method, URL string
-	Status      int
-	Body        string
-}
-
-func (e *statusError) Error() string {
-	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Method, e.URL, e.Status, strings.TrimSpace(e.Body))
-}
-
-func (c *client) do(ctx context.Context, method, url, token string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, body)
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := c.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, url, err)
-	}
-	if res.StatusCode >= 300 {
-		return &statusError{Method: method, URL: url, Status: res.StatusCode, Body: string(raw)}
-	}
-	if out != nil && len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("%s %s: %w", method, url, err)
-		}
-	}
-	return nil
-}
+// statusError is an answer outside 2xx.
+type statusError = control.StatusError
 
 func (c *client) admin(ctx context.Context, method, path string, in, out any) error {
-	return c.do(ctx, method, c.server+"/admin/v1"+path, c.token, in, out)
+	return c.Admin(ctx, method, path, in, out)
 }
 
 func (c *client) world(ctx context.Context, method, path string, in, out any) error {
-	return c.do(ctx, method, c.sim+"/sim/v1"+path, "", in, out)
+	return c.World(ctx, method, path, in, out)
 }
 
 func newClient(o Options) *client {
-	return &client{server: strings.TrimRight(o.Server, "/"), sim: strings.TrimRight(o.Sim, "/"), token: o.AdminToken,
-		hc: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second}}}
+	return &client{control.New(o.Server, o.Sim, o.AdminToken,
+		&http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second}})}
 }
 
 // Wire shapes (only the fields used).

@@ -1,42 +1,18 @@
 package load
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"ppprenew/sim/simtest"
 	"ppprenew/sim/world"
 	"ppprenew/workflows/carrier"
 	"ppprenew/workflows/redistest"
 )
-
-// lockedBuffer collects the server's output while the test runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // stack is a world in this process and pppd as a process of its own
 // against the test Redis, with the shipped settings: the load's voice
@@ -44,23 +20,13 @@ func (l *lockedBuffer) String() string {
 // hour.
 type stack struct {
 	server, sim string
-	logs        *lockedBuffer
 }
 
 func startStack(tb testing.TB) *stack {
 	tb.Helper()
 	redistest.Client(tb, redistest.DBLoad)
-	dir := tb.TempDir()
-	bin := filepath.Join(dir, "pppd")
-	if out, err := exec.Command("go", "build", "-o", bin, "ppprenew/cmd/pppd").CombinedOutput(); err != nil {
-		tb.Fatalf("go build pppd: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	serverAddr := ln.Addr().String()
-	ln.Close()
+	bin := simtest.BuildServer(tb)
+	serverAddr := simtest.FreeAddr(tb)
 	w, err := world.New(world.Config{Addr: "127.0.0.1:0", ServerURL: "http://" + serverAddr, AdminToken: carrier.DevAdminToken,
 		AccountSID: carrier.DevAccountSID, AuthToken: carrier.DevAuthToken, PlatformNumbers: []string{"+85258001000"},
 		WakeCallerID: "+85258001000", GatewayAPIKey: carrier.DevPaymentKey, VoiceTick: 10 * time.Millisecond, MeterPoll: 100 * time.Millisecond,
@@ -70,39 +36,9 @@ func startStack(tb testing.TB) *stack {
 	}
 	w.Start()
 	tb.Cleanup(func() { w.Close(context.Background()) })
-	s := &stack{server: "http://" + serverAddr, sim: w.URL(), logs: &lockedBuffer{}}
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"PPP_HTTP_ADDR=" + serverAddr, "PPP_SIM_ADDR=" + w.Addr(), "PPP_CARRIER=sim",
-		fmt.Sprintf("REDIS_URL=redis://%s/%d", redistest.Addr(), redistest.DBLoad),
-		"PPP_MASTER_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "PPP_SMS_RATE=100", "PPP_LOG_LEVEL=warn"}
-	cmd.Stdout, cmd.Stderr = s.logs, s.logs
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if tb.Failed() {
-			tb.Logf("server output:\n%s", s.logs)
-		}
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		res, err := http.Get(s.server + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("the server at %s was not ready in 60 s", s.server)
-		}
-		<-tick.C
-	}
+	srv := &simtest.Server{TB: tb, Bin: bin, URL: "http://" + serverAddr, Env: simtest.SimEnv(serverAddr, w.Addr(), redistest.DBLoad)}
+	srv.Start()
+	return &stack{server: srv.URL, sim: w.URL()}
 }
 
 func (s *stack) options(drivers int, rate float64, mix Mix) Options {

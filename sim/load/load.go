@@ -317,7 +317,7 @@ func freePrefix(ctx context.Context, c *client) (int, error) {
 			return prefix, nil
 		}
 		if err != nil && !errors.As(err, &se) {
-			return 0, fmt.Errorf("the server at %s: %w", c.server, err)
+			return 0, fmt.Errorf("the server at %s: %w", c.Server, err)
 		}
 	}
 	return 0, errors.New("no free run prefix after 40 tries: the server knows most load runs' drivers; reset it (pppsim reset)")
@@ -392,7 +392,7 @@ func setup(ctx context.Context, c *client, o Options, p plan, d *driver) error {
 			return err
 		}
 		var a app
-		if err := c.world(ctx, http.MethodPost, "/apps", map[string]any{"phone": d.phone, "platform": "fcm", "app_token": tok.Token, "server_url": c.server}, &a); err != nil {
+		if err := c.world(ctx, http.MethodPost, "/apps", map[string]any{"phone": d.phone, "platform": "fcm", "app_token": tok.Token, "server_url": c.Server}, &a); err != nil {
 			return err
 		}
 		d.appID = a.ID

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"ppprenew/sim/control"
 )
 
 // Runner runs scenarios against a running server and simulated world.
@@ -47,7 +49,7 @@ func (r *Runner) Run(ctx context.Context, scs []*Scenario) *Report {
 	if hc == nil {
 		hc = &http.Client{Timeout: 90 * time.Second}
 	}
-	c := &client{server: strings.TrimRight(r.Server, "/"), sim: strings.TrimRight(r.Sim, "/"), token: r.AdminToken, hc: hc}
+	c := &client{control.New(r.Server, r.Sim, r.AdminToken, hc)}
 	out := r.Out
 	if out == nil {
 		out = io.Discard
@@ -59,11 +61,11 @@ func (r *Runner) Run(ctx context.Context, scs []*Scenario) *Report {
 		rep.finish(scs, start)
 		return rep
 	}
-	if c.sim == "" {
-		c.sim = strings.TrimRight(info.SimURL, "/")
+	if c.Sim == "" {
+		c.Sim = strings.TrimRight(info.SimURL, "/")
 	}
-	if c.sim == "" {
-		rep.Err = fmt.Errorf("the server at %s runs no simulated world (carrier %q) and no world URL was given", c.server, info.Carrier)
+	if c.Sim == "" {
+		rep.Err = fmt.Errorf("the server at %s runs no simulated world (carrier %q) and no world URL was given", c.Server, info.Carrier)
 	} else if err := c.world(ctx, "GET", "/faults", nil, nil); err != nil {
 		rep.Err = err
 	}

@@ -371,7 +371,7 @@ func (r *run) appStep(ctx context.Context, a *AppStep) error {
 			return err
 		}
 		var app sim.App
-		if err := r.c.world(ctx, "POST", "/apps", map[string]any{"phone": phone, "platform": cmpOr(a.Platform, "fcm"), "app_token": tok.Token, "server_url": r.c.server}, &app); err != nil {
+		if err := r.c.world(ctx, "POST", "/apps", map[string]any{"phone": phone, "platform": cmpOr(a.Platform, "fcm"), "app_token": tok.Token, "server_url": r.c.Server}, &app); err != nil {
 			return err
 		}
 		id = app.ID

@@ -5,11 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,110 +15,11 @@ import (
 
 	"ppprenew/sim"
 	"ppprenew/sim/meter"
+	"ppprenew/sim/simtest"
 	"ppprenew/workflows"
 	"ppprenew/workflows/carrier"
 	"ppprenew/workflows/redistest"
 )
-
-// serverProcess is pppd running as a process of its own, as in production.
-type serverProcess struct {
-	t    *testing.T
-	bin  string
-	env  []string
-	url  string
-	cmd  *exec.Cmd
-	logs *lockedBuffer
-}
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// buildServer builds pppd into the test's temporary directory.
-func buildServer(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "pppd")
-	out, err := exec.Command("go", "build", "-o", bin, "ppprenew/cmd/pppd").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build pppd: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// start runs the server and waits until it is ready.
-func (s *serverProcess) start() {
-	s.t.Helper()
-	if s.logs == nil {
-		s.logs = &lockedBuffer{}
-	}
-	s.cmd = exec.Command(s.bin)
-	s.cmd.Env = s.env
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	cmd := s.cmd
-	s.t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	waitFor(s.t, "the server to be ready at "+s.url, 60*time.Second, func() bool {
-		res, err := http.Get(s.url + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusOK
-	})
-}
-
-// kill stops the server with SIGKILL: no shutdown, no flush.
-func (s *serverProcess) kill() {
-	s.t.Helper()
-	if err := s.cmd.Process.Kill(); err != nil {
-		s.t.Fatal(err)
-	}
-	_ = s.cmd.Wait()
-}
-
-func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
 
 // The server is killed with SIGKILL in the middle of a burst of
 // confirmations and started again. The world, a process apart, keeps its
@@ -134,8 +31,8 @@ func TestServerKilledMidBurstEveryRenewalEndsOnce(t *testing.T) {
 		t.Skip("builds and runs the server")
 	}
 	redistest.Client(t, redistest.DBCrash)
-	bin := buildServer(t)
-	serverAddr := freeAddr(t)
+	bin := simtest.BuildServer(t)
+	serverAddr := simtest.FreeAddr(t)
 	w, err := New(Config{Addr: "127.0.0.1:0", ServerURL: "http://" + serverAddr, AdminToken: carrier.DevAdminToken,
 		AccountSID: carrier.DevAccountSID, AuthToken: carrier.DevAuthToken, PlatformNumbers: []string{"+85258001000"},
 		WakeCallerID: "+85258001000", GatewayAPIKey: carrier.DevPaymentKey, VoiceTick: 10 * time.Millisecond, MeterPoll: 100 * time.Millisecond})
@@ -144,18 +41,8 @@ func TestServerKilledMidBurstEveryRenewalEndsOnce(t *testing.T) {
 	}
 	w.Start()
 	t.Cleanup(func() { w.Close(context.Background()) })
-	srv := &serverProcess{t: t, bin: bin, url: "http://" + serverAddr, env: []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"PPP_HTTP_ADDR=" + serverAddr, "PPP_SIM_ADDR=" + w.Addr(), "PPP_CARRIER=sim",
-		fmt.Sprintf("REDIS_URL=redis://%s/%d", redistest.Addr(), redistest.DBCrash),
-		"PPP_MASTER_KEY=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "PPP_SMS_RATE=100", "PPP_LOG_LEVEL=warn",
-	}}
-	srv.start()
-	defer func() {
-		if t.Failed() {
-			t.Logf("server output:\n%s", srv.logs)
-		}
-	}()
+	srv := &simtest.Server{TB: t, Bin: bin, URL: "http://" + serverAddr, Env: simtest.SimEnv(serverAddr, w.Addr(), redistest.DBCrash)}
+	srv.Start()
 
 	const drivers = 16
 	ctx := t.Context()
@@ -172,12 +59,15 @@ func TestServerKilledMidBurstEveryRenewalEndsOnce(t *testing.T) {
 		}
 		cards[i] = card.Token
 		body, _ := json.Marshal(map[string]any{"phone": phones[i], "language": "en", "card_token": card.Token, "card_last4": "4242", "card_kind": "credit"})
-		req, _ := http.NewRequest(http.MethodPost, srv.url+"/admin/v1/users", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/admin/v1/users", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+carrier.DevAdminToken)
 		req.Header.Set("Content-Type", "application/json")
 		res, err := hc.Do(req)
-		if err != nil || res.StatusCode != http.StatusCreated {
-			t.Fatalf("register driver %d: %v %v", i, res.Status, err)
+		if err != nil {
+			t.Fatalf("register driver %d: %v", i, err)
+		}
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("register driver %d: %s", i, res.Status)
 		}
 		res.Body.Close()
 		if _, err := w.Fleet.Add(ctx, meter.Spec{ID: meters[i], SIMNumber: fmt.Sprintf("+8526300%04d", i), Location: "Pier Road", Bays: []string{"1"}, Online: true}); err != nil {
@@ -201,7 +91,7 @@ func TestServerKilledMidBurstEveryRenewalEndsOnce(t *testing.T) {
 	}
 	waitAll := func(what string, limit time.Duration, done func(i int) bool) {
 		t.Helper()
-		waitFor(t, what, limit, func() bool {
+		simtest.Eventually(t, what, limit, func() bool {
 			for i := range drivers {
 				if !done(i) {
 					return false
@@ -228,13 +118,13 @@ func TestServerKilledMidBurstEveryRenewalEndsOnce(t *testing.T) {
 			failed[i] = err != nil || res.WebhookStatus != http.StatusOK
 		})
 	}
-	waitFor(t, "a quarter of the charges to be answered", 60*time.Second, func() bool {
+	simtest.Eventually(t, "a quarter of the charges to be answered", 60*time.Second, func() bool {
 		return len(w.Gateway.Charges()) >= drivers/4
 	})
-	srv.kill()
+	srv.Kill()
 	wg.Wait()
 	killedAfter := len(w.Gateway.Charges())
-	srv.start()
+	srv.Start()
 	resent := 0
 	for i := range drivers {
 		if failed[i] {
@@ -253,7 +143,7 @@ func TestServerKilledMidBurstEveryRenewalEndsOnce(t *testing.T) {
 	// Nothing left to do: no task pending, running or waiting for a retry.
 	ins := asynq.NewInspector(asynq.RedisClientOpt{Addr: redistest.Addr(), DB: redistest.DBCrash})
 	defer ins.Close()
-	waitFor(t, "the queue to drain", 60*time.Second, func() bool {
+	simtest.Eventually(t, "the queue to drain", 60*time.Second, func() bool {
 		q, err := ins.GetQueueInfo(workflows.DefaultTaskConfig().Queue)
 		return err == nil && q.Pending+q.Active+q.Retry == 0
 	})
