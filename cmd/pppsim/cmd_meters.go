@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"ppprenew/sim/meter"
 	"strings"
 	"time"
 
@@ -98,7 +99,7 @@ func meterAdd(ctx context.Context, c *cli, o meterAddOpts) error {
 	if simNumber == "" {
 		simNumber = simNumberFor(o.id)
 	}
-	list, err := expandBays(o.bays)
+	list, err := meter.ParseBays(o.bays)
 	if err != nil {
 		return fmt.Errorf("%v: %w", err, errUsage)
 	}

@@ -115,26 +115,6 @@ func (c *cli) userByPhone(ctx context.Context, phone string) (user, error) {
 	return u, err
 }
 
-func expandBays(spec string) ([]string, error) {
-	var out []string
-	for _, part := range strings.Split(spec, ",") {
-		part = strings.TrimSpace(part)
-		if a, b, ok := strings.Cut(part, "-"); ok {
-			lo, err1 := strconv.Atoi(a)
-			hi, err2 := strconv.Atoi(b)
-			if err1 != nil || err2 != nil || hi < lo || hi-lo > 999 {
-				return nil, fmt.Errorf("bays %q: use a list like 1-20 or 1,2,7", spec)
-			}
-			for i := lo; i <= hi; i++ {
-				out = append(out, strconv.Itoa(i))
-			}
-		} else if part != "" {
-			out = append(out, part)
-		}
-	}
-	return out, nil
-}
-
 // simNumberFor is the SIM number meter add gives a meter without
 // --sim-number: derived from the id, so each meter has its own and the
 // platform's wake call reaches that meter. Two ids may still share one (one

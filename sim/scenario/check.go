@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"ppprenew/sim/meter"
 	"regexp"
 
 	"go.yaml.in/yaml/v3"
@@ -26,7 +27,7 @@ func check(d *decoder, sc *Scenario, root *yaml.Node) {
 		}
 		meters[m.ID] = true
 		if m.Bays != "" {
-			if _, err := expandBays(m.Bays); err != nil {
+			if _, err := meter.ParseBays(m.Bays); err != nil {
 				d.failAt(p+".bays", root, "%s.bays: %v", p, err)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ppprenew/sim"
+	"ppprenew/sim/meter"
 	"ppprenew/workflows"
 )
 
@@ -88,7 +89,7 @@ func (r *run) app(ctx context.Context, id string) (sim.App, error) {
 func (r *run) setup(ctx context.Context) error {
 	w := r.sc.World
 	for _, m := range w.Meters {
-		bays, _ := expandBays(cmpOr(m.Bays, "1-20"))
+		bays, _ := meter.ParseBays(cmpOr(m.Bays, "1-20"))
 		loc := cmpOr(m.Location, "Queen's Road Central")
 		var err error
 		for try := 0; try < 5; try++ {
