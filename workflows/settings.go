@@ -70,6 +70,8 @@ type Settings struct {
 	VoiceTemplates map[string]map[string]string `yaml:"voice_templates"`
 	// ChargeCheck is how a charge with an unknown outcome is reconciled.
 	ChargeCheck ChargeCheckSettings `yaml:"charge_check"`
+	// Retention bounds what is kept of each conversation.
+	Retention RetentionSettings `yaml:"retention"`
 
 	file           string        // the file parsed, for Position
 	index          settingsIndex // where each setting is written
@@ -223,6 +225,7 @@ func (s *Settings) validate() []problem {
 	s.validateVoice(bad)
 	s.validateEscalation(bad)
 	s.validateChargeCheck(bad)
+	s.validateRetention(bad)
 	return problems
 }
 

@@ -74,6 +74,11 @@ func TestSettingsProblemsHavePositions(t *testing.T) {
 			}},
 		{"negative delay", [][2]string{{"    after: 3m", "    after: -3m"}},
 			[]string{"settings.yaml:27:12: escalation[2].after: every step after the first needs a positive delay"}},
+		{"retention out of bounds", [][2]string{{"retention: {finished: 2160h, history: 200}", "retention: {finished: 10m, history: 5}"}},
+			[]string{
+				at("retention: {finished: 2160h", 23) + "retention.finished: 10m0s is shorter than the shortest accepted, 1h0m0s",
+				at("retention: {finished: 2160h", 37) + "retention.history: 5 must be between 20 and 10000 entries",
+			}},
 		{"bad channel", [][2]string{{"  - channel: sms", "  - channel: fax"}},
 			[]string{`settings.yaml:24:14: escalation[1].channel: "fax" must be push, sms or voice`}},
 		{"lead time range min", [][2]string{{"{min: 5m, max: 30m}", "{min: 0s, max: 30m}"}},

@@ -40,11 +40,14 @@ type Store struct {
 	rdb redis.UniversalClient
 	// Retention is how long an ended conversation and its history are kept.
 	Retention time.Duration
+	// HistoryCap is how many history entries a conversation keeps: the
+	// first and the newest (at least 2).
+	HistoryCap int
 }
 
-// NewStore returns a store on rdb.
+// NewStore returns a store on rdb with the default retention.
 func NewStore(rdb redis.UniversalClient) *Store {
-	return &Store{rdb: rdb, Retention: 30 * 24 * time.Hour}
+	return &Store{rdb: rdb, Retention: DefaultRetention.Finished, HistoryCap: DefaultRetention.History}
 }
 
 // Get loads a conversation.
@@ -89,7 +92,7 @@ func (s *Store) Save(ctx context.Context, st State, prev int64, h HistoryEntry, 
 	keys := []string{keyConv(st.ID), keyHist(st.ID), keyPhoneOpen(st.Phone), keyBay(st.MeterID, st.Bay), keyConvs}
 	ok, err := saveScript.Run(ctx, s.rdb, keys,
 		strconv.FormatInt(prev, 10), strconv.FormatInt(st.Version, 10), stateJSON, histJSON, st.ID, terminal,
-		st.LastPromptAt.UnixMilli(), st.UpdatedAt.UnixMilli(), effJSON, int64(s.Retention/time.Second)).Int()
+		st.LastPromptAt.UnixMilli(), st.UpdatedAt.UnixMilli(), effJSON, int64(s.Retention/time.Second), max(s.HistoryCap, 2)).Int()
 	if err != nil {
 		return fmt.Errorf("save conversation %s: %w", st.ID, err)
 	}
@@ -111,6 +114,16 @@ func (s *Store) PendingEffects(ctx context.Context, id string) ([]Effect, error)
 	}
 	var effects []Effect
 	return effects, json.Unmarshal([]byte(raw), &effects)
+}
+
+// HistoryDropped is how many history entries of a conversation were
+// dropped to keep it within HistoryCap (between the first and the rest).
+func (s *Store) HistoryDropped(ctx context.Context, id string) (int64, error) {
+	n, err := s.rdb.HGet(ctx, keyConv(id), "d").Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	return n, err
 }
 
 // History returns a conversation's audit history, oldest first.

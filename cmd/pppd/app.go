@@ -173,7 +173,7 @@ func (a *App) assemble() error {
 	a.asynqCli = asynq.NewClient(a.redisOpt)
 	queue := &workflows.TaskQueue{Client: a.asynqCli, Config: taskCfg, Now: now}
 	a.runner = &workflows.Runner{
-		Settings: a.settings, Store: workflows.NewStore(a.rdb), Registry: workflows.NewRegistry(a.rdb, now),
+		Settings: a.settings, Store: a.store(), Registry: workflows.NewRegistry(a.rdb, now),
 		Queue: queue, Now: now, Log: a.log,
 	}
 	carrierCfg := carrier.DefaultConfig()
@@ -259,6 +259,13 @@ func (a *App) assemble() error {
 	a.server = &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
 
 	return nil
+}
+
+// store keeps conversations for as long as the settings' retention says.
+func (a *App) store() *workflows.Store {
+	st := workflows.NewStore(a.rdb)
+	st.Retention, st.HistoryCap = a.settings.Retention.Finished, a.settings.Retention.History
+	return st
 }
 
 // now is the service's clock.

@@ -308,6 +308,9 @@ func (a *API) unblacklist(c echo.Context) error {
 type convView struct {
 	State   workflows.State          `json:"state"`
 	History []workflows.HistoryEntry `json:"history,omitempty"`
+	// HistoryDropped counts entries dropped between the first and the
+	// newest to keep the history within the settings' retention.history.
+	HistoryDropped int64 `json:"history_dropped,omitempty"`
 }
 
 func masked(st workflows.State) workflows.State {
@@ -377,7 +380,11 @@ func (a *API) conversation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, convView{State: masked(st), History: h})
+	dropped, err := a.Runner.Store.HistoryDropped(ctx, st.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, convView{State: masked(st), History: h, HistoryDropped: dropped})
 }
 
 func (a *API) alerts(c echo.Context) error {

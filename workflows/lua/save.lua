@@ -5,12 +5,21 @@
 -- ARGV[3] state JSON   ARGV[4] history entry JSON   ARGV[5] conversation id
 -- ARGV[6] "1" if terminal   ARGV[7] last prompt (ms)   ARGV[8] now (ms)
 -- ARGV[9] pending effects JSON   ARGV[10] retention of ended conversations (s)
+-- ARGV[11] history entries kept (the first and the newest)
 -- Returns 1 when saved, 0 on a version mismatch.
 local cur = redis.call('HGET', KEYS[1], 'v')
 if not cur then cur = '0' end
 if cur ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 's', ARGV[3], 'e', ARGV[9])
-redis.call('RPUSH', KEYS[2], ARGV[4])
+local n = redis.call('RPUSH', KEYS[2], ARGV[4])
+local cap = tonumber(ARGV[11])
+if n > cap then
+  -- Keep how it began and the newest cap-1; count what was dropped.
+  local first = redis.call('LINDEX', KEYS[2], 0)
+  redis.call('LTRIM', KEYS[2], n - cap + 1, -1)
+  redis.call('LPUSH', KEYS[2], first)
+  redis.call('HINCRBY', KEYS[1], 'd', n - cap)
+end
 if ARGV[6] == '1' then
   redis.call('ZREM', KEYS[3], ARGV[5])
   if redis.call('GET', KEYS[4]) == ARGV[5] then redis.call('DEL', KEYS[4]) end
@@ -25,4 +34,7 @@ else
   redis.call('PERSIST', KEYS[2])
 end
 redis.call('ZADD', KEYS[5], ARGV[8], ARGV[5])
+-- The index of all conversations forgets those untouched for the
+-- retention, as their keys expire.
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. (tonumber(ARGV[8]) - tonumber(ARGV[10]) * 1000))
 return 1
