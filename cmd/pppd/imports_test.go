@@ -6,21 +6,48 @@ import (
 	"testing"
 )
 
-// The server talks to the simulated world only over HTTP, as to Twilio: it
-// imports nothing of it, so a server crash leaves the world running.
-func TestServerDoesNotImportTheSimulatedWorld(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "ppprenew/cmd/pppd").CombinedOutput()
+// deps lists every package pkg imports, directly or not.
+func deps(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).CombinedOutput()
 	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
+		t.Fatalf("go list %s: %v\n%s", pkg, err, out)
 	}
-	var deps int
-	for _, p := range strings.Fields(string(out)) {
-		deps++
-		if p == "ppprenew/sim" || strings.HasPrefix(p, "ppprenew/sim/") {
-			t.Errorf("pppd imports %s", p)
+	list := strings.Fields(string(out))
+	if len(list) < 5 {
+		t.Fatalf("go list named only %d packages for %s: %s", len(list), pkg, out)
+	}
+	return list
+}
+
+// within reports whether p is root or below it.
+func within(p, root string) bool { return p == root || strings.HasPrefix(p, root+"/") }
+
+// The house's import rules. The server talks to the simulated world only
+// over HTTP, as to Twilio: it imports nothing of it, so a server crash
+// leaves the world running. The channels (sms, ivr, push) import neither
+// each other, nor the device link, nor the world; the conversation
+// (workflows) imports no channel and no device link; the device link
+// imports none of them.
+func TestImportRules(t *testing.T) {
+	rules := []struct {
+		pkg    string
+		banned []string
+	}{
+		{"ppprenew/cmd/pppd", []string{"ppprenew/sim"}},
+		{"ppprenew/sms", []string{"ppprenew/ivr", "ppprenew/push", "ppprenew/devicelink", "ppprenew/sim"}},
+		{"ppprenew/ivr", []string{"ppprenew/sms", "ppprenew/push", "ppprenew/devicelink", "ppprenew/sim"}},
+		{"ppprenew/push", []string{"ppprenew/sms", "ppprenew/ivr", "ppprenew/devicelink", "ppprenew/sim"}},
+		{"ppprenew/workflows", []string{"ppprenew/sms", "ppprenew/ivr", "ppprenew/push", "ppprenew/devicelink", "ppprenew/sim"}},
+		{"ppprenew/devicelink", []string{"ppprenew/sms", "ppprenew/ivr", "ppprenew/push", "ppprenew/workflows", "ppprenew/sim"}},
+	}
+	for _, r := range rules {
+		for _, p := range deps(t, r.pkg) {
+			for _, b := range r.banned {
+				if within(p, b) {
+					t.Errorf("%s imports %s", r.pkg, p)
+				}
+			}
 		}
-	}
-	if deps < 10 {
-		t.Fatalf("go list named only %d packages: %s", deps, out)
 	}
 }
