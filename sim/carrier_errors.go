@@ -17,6 +17,9 @@ const (
 	codeTooManyRequests     = 20429
 	codeInternal            = 20500
 	codeInvalidParameter    = 20001
+	codeNotComplete         = 20009 // a message deleted before it reached a final status
+	codeMessageParams       = 30400 // a message update that neither only redacts nor only cancels
+	codeNotCancelable       = 30409 // a cancel of a message that is not scheduled
 	codeInvalidTo           = 21211
 	codeBodyRequired        = 21602
 	codeFromRequired        = 21603

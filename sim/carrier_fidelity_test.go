@@ -3,7 +3,10 @@ package sim
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
+
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 )
 
 // twilioRaw calls the simulated Twilio API with the account's credentials.
@@ -78,5 +81,73 @@ func TestUnknownTwilioRoutesAnswerTwilioErrors(t *testing.T) {
 	}
 	if status, _ := h.twilioRaw("GET", "/sim/v1/nope"); status != 404 {
 		t.Errorf("control route: %d", status)
+	}
+}
+
+// A message record is redacted with an empty Body, as twilio-go's
+// UpdateMessage sends it, and deleted once final; the handset keeps what it
+// received. A cancel (nothing is scheduled) and an update with a text are
+// refused with Twilio's codes, and a message in flight cannot be deleted.
+func TestMessageRedactAndDelete(t *testing.T) {
+	h := newHarness(t)
+	api := h.api()
+	const to = "+85291234567"
+	sent, err := h.send(api, testPlatform, to, "your PIN hint: 24", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid := *sent.Sid
+	h.waitStatus(sid, StatusDelivered)
+	// A message held in the queue is in flight: not deletable yet.
+	if err := h.carrier.InjectFault(Fault{Kind: FaultQueueDelay, Count: 1, DelayMS: 600_000}); err != nil {
+		t.Fatal(err)
+	}
+	held, err := h.send(api, testPlatform, "+85291234568", "held", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := api.DeleteMessage(*held.Sid, &openapi.DeleteMessageParams{}); err == nil || !strings.Contains(err.Error(), "20009") {
+		t.Fatalf("deleting a message in flight: %v, want 20009", err)
+	}
+
+	redact := &openapi.UpdateMessageParams{}
+	redact.SetBody("")
+	m, err := api.UpdateMessage(sid, redact)
+	if err != nil || m.Body == nil || *m.Body != "" {
+		t.Fatalf("redact: %+v, %v", m, err)
+	}
+	if got, _ := h.carrier.Message(sid); got.Body != "" {
+		t.Fatalf("the record still has its text %q", got.Body)
+	}
+	if inbox := h.carrier.PhoneMessages(to, ""); len(inbox) != 1 || inbox[0].Body != "your PIN hint: 24" {
+		t.Fatalf("the handset's texts after a redaction: %+v", inbox)
+	}
+	for name, p := range map[string]*openapi.UpdateMessageParams{
+		"cancel":    new(openapi.UpdateMessageParams).SetStatus("canceled"),
+		"new text":  new(openapi.UpdateMessageParams).SetBody("changed"),
+		"both":      new(openapi.UpdateMessageParams).SetBody("").SetStatus("canceled"),
+		"no change": {},
+	} {
+		want := "30400"
+		if name == "cancel" {
+			want = "30409"
+		}
+		if _, err := api.UpdateMessage(sid, p); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("update %s: %v, want %s", name, err, want)
+		}
+	}
+
+	if err := api.DeleteMessage(sid, &openapi.DeleteMessageParams{}); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if _, err := api.FetchMessage(sid, &openapi.FetchMessageParams{}); err == nil || !strings.Contains(err.Error(), "20404") {
+		t.Fatalf("fetch after delete: %v, want 20404", err)
+	}
+	list, err := api.ListMessage(new(openapi.ListMessageParams).SetTo(to))
+	if err != nil || len(list) != 0 {
+		t.Fatalf("list after delete: %d messages, %v", len(list), err)
+	}
+	if inbox := h.carrier.PhoneMessages(to, ""); len(inbox) != 1 {
+		t.Fatalf("the handset lost the text: %+v", inbox)
 	}
 }

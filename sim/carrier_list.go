@@ -117,6 +117,9 @@ func (c *Carrier) handleListMessages(ec echo.Context) error {
 	})
 	for i := len(c.order) - 1; i >= 0; i-- {
 		m := c.order[i]
+		if m.deleted {
+			continue
+		}
 		if (filters.Get("To") != "" && m.To != filters.Get("To")) ||
 			(filters.Get("From") != "" && m.From != filters.Get("From")) {
 			continue

@@ -62,6 +62,11 @@ type Message struct {
 	Callbacks      []CallbackAttempt `json:"callbacks"`
 
 	seq int64
+	// shown is the text the handset received, kept when the record's
+	// body is redacted; deleted marks a record removed from the account
+	// (the handset still has the text).
+	shown   string
+	deleted bool
 }
 
 // StatusChange is one step of a message's status history.

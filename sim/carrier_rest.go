@@ -19,6 +19,8 @@ func (c *Carrier) registerTwilio(e *echo.Echo) {
 	e.POST(base+"/Messages.json", c.handleCreateMessage, c.twilioAuth)
 	e.GET(base+"/Messages.json", c.handleListMessages, c.twilioAuth)
 	e.GET(base+"/Messages/:sidjson", c.handleFetchMessage, c.twilioAuth)
+	e.POST(base+"/Messages/:sidjson", c.handleUpdateMessage, c.twilioAuth)
+	e.DELETE(base+"/Messages/:sidjson", c.handleDeleteMessage, c.twilioAuth)
 }
 
 // twilioAuth checks HTTP basic auth (AccountSID / AuthToken) and the

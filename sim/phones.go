@@ -157,8 +157,12 @@ func (c *Carrier) PhoneMessages(number, since string) []PhoneMessage {
 		if m.Direction == directionInbound || m.To != number || m.seq <= after {
 			continue
 		}
+		body := m.Body
+		if m.shown != "" {
+			body = m.shown
+		}
 		out = append(out, PhoneMessage{
-			Sid: m.Sid, From: m.From, Body: m.Body, Status: m.Status, ErrorCode: m.ErrorCode,
+			Sid: m.Sid, From: m.From, Body: body, Status: m.Status, ErrorCode: m.ErrorCode,
 			NumSegments: m.NumSegments, Encoding: m.Encoding, DateCreated: m.DateCreated,
 		})
 	}
