@@ -15,6 +15,7 @@ import (
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 func keyOut(effectID string) string { return "ppp:ivr:out:" + effectID }
@@ -25,7 +26,7 @@ func keyOut(effectID string) string { return "ppp:ivr:out:" + effectID }
 // unknown is resolved by listing the calls to that number.
 type Caller struct {
 	Config   Config
-	Settings *workflows.Settings
+	Settings *engine.Settings
 	Client   *twilio.RestClient
 	Redis    redis.UniversalClient
 	Now      func() time.Time
@@ -39,7 +40,7 @@ var _ workflows.Sender = (*Caller)(nil)
 func (c *Caller) Send(ctx context.Context, req workflows.SendRequest) error {
 	m := req.Send
 	key := keyOut(req.EffectID)
-	log := c.Log.With("conv", req.Conv, "task", req.EffectID, "to", workflows.MaskPhone(m.To), "template", m.Template)
+	log := c.Log.With("conv", req.Conv, "task", req.EffectID, "to", engine.MaskPhone(m.To), "template", m.Template)
 	now := c.Now()
 	if created, err := c.Redis.HSetNX(ctx, key, "status", "intent").Result(); err != nil {
 		return err
@@ -56,7 +57,7 @@ func (c *Caller) Send(ctx context.Context, req workflows.SendRequest) error {
 	}
 	if !m.ValidUntil.IsZero() && !now.Before(m.ValidUntil) {
 		log.InfoContext(ctx, "call not placed: no longer valid")
-		return workflows.ErrExpired(workflows.ChannelVoice)
+		return workflows.ErrExpired(engine.ChannelVoice)
 	}
 	if rec["attempted"] == "1" {
 		if sid, err := c.lookup(ctx, m.To, rec); err != nil {

@@ -21,6 +21,7 @@ import (
 	"ppprenew/ivr"
 	"ppprenew/sim"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 	"ppprenew/workflows/twiliohook"
 	"ppprenew/workflows/workflowstest"
@@ -46,16 +47,16 @@ type callEnv struct {
 	log    strings.Builder
 }
 
-func newCallEnv(t *testing.T, edit func(*workflows.Settings), users ...workflows.User) *callEnv {
+func newCallEnv(t *testing.T, edit func(*engine.Settings), users ...engine.User) *callEnv {
 	t.Helper()
 	return newCallEnvWith(t, edit, nil, users...)
 }
 
 // newCallEnvWith also lets a test change the voice channel's config.
-func newCallEnvWith(t *testing.T, edit func(*workflows.Settings), editCfg func(*ivr.Config), users ...workflows.User) *callEnv {
+func newCallEnvWith(t *testing.T, edit func(*engine.Settings), editCfg func(*ivr.Config), users ...engine.User) *callEnv {
 	t.Helper()
 	rdb := redistest.Client(t, redistest.DBIVR)
-	set, err := workflows.LoadSettings("")
+	set, err := engine.LoadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,31 +85,31 @@ func newCallEnvWith(t *testing.T, edit func(*workflows.Settings), editCfg func(*
 	return v
 }
 
-func voiceUser(lang string) workflows.User {
-	return workflows.User{ID: "u-1", Phone: phone, Language: lang, CardToken: "tok_a", CardLast4: "4242", CardKind: workflows.CardCredit, Channel: workflows.ChannelVoice}
+func voiceUser(lang string) engine.User {
+	return engine.User{ID: "u-1", Phone: phone, Language: lang, CardToken: "tok_a", CardLast4: "4242", CardKind: engine.CardCredit, Channel: engine.ChannelVoice}
 }
 
 // noticeCall opens a conversation and fires its notice, which asks for a call.
 func (v *callEnv) noticeCall(meter, bay string) (conv, send string) {
 	v.t.Helper()
 	ctx := context.Background()
-	id, err := v.runner.RecordPayment(ctx, workflows.PaymentInput{TxnID: "T-" + meter + bay, MeterID: meter, Bay: bay, Location: "Pier Road", CardToken: "tok_a", PaidAt: v.now, PaidUntil: v.now.Add(30 * time.Minute)})
+	id, err := v.runner.RecordPayment(ctx, engine.PaymentInput{TxnID: "T-" + meter + bay, MeterID: meter, Bay: bay, Location: "Pier Road", CardToken: "tok_a", PaidAt: v.now, PaidUntil: v.now.Add(30 * time.Minute)})
 	if err != nil {
 		v.t.Fatal(err)
 	}
 	st, _ := v.runner.Store.Get(ctx, id)
-	tm := st.Timers[workflows.TimerNotice]
+	tm := st.Timers[engine.TimerNotice]
 	v.now = tm.At
-	if _, err := v.runner.Apply(ctx, id, workflows.Input{Kind: workflows.InputTimer, Timer: &workflows.TimerInput{Kind: workflows.TimerNotice, ID: tm.ID}}); err != nil {
+	if _, err := v.runner.Apply(ctx, id, engine.Input{Kind: engine.InputTimer, Timer: &engine.TimerInput{Kind: engine.TimerNotice, ID: tm.ID}}); err != nil {
 		v.t.Fatal(err)
 	}
-	var e workflows.Effect
+	var e engine.Effect
 	for _, x := range v.queue.Effects {
 		if x.Send != nil {
 			e = x
 		}
 	}
-	if e.Send == nil || e.Send.Channel != workflows.ChannelVoice {
+	if e.Send == nil || e.Send.Channel != engine.ChannelVoice {
 		v.t.Fatalf("the notice did not ask for a send: %+v", e)
 	}
 	// What the caller records when it places the call.
@@ -217,18 +218,18 @@ func (v *callEnv) golden(name string) {
 	}
 }
 
-func (v *callEnv) settle(outcome workflows.ChargeOutcome, ackApplied bool) {
+func (v *callEnv) settle(outcome engine.ChargeOutcome, ackApplied bool) {
 	v.t.Helper()
 	ctx := context.Background()
 	st, _ := v.runner.Store.Get(ctx, v.conv)
 	v.now = v.now.Add(time.Second)
-	st, err := v.runner.Apply(ctx, v.conv, workflows.Input{Kind: workflows.InputCharge, Charge: &workflows.ChargeResult{Key: st.Quote.ChargeKey, Outcome: outcome, ChargeID: "ch_1"}})
+	st, err := v.runner.Apply(ctx, v.conv, engine.Input{Kind: engine.InputCharge, Charge: &engine.ChargeResult{Key: st.Quote.ChargeKey, Outcome: outcome, ChargeID: "ch_1"}})
 	if err != nil {
 		v.t.Fatal(err)
 	}
-	if outcome == workflows.ChargeSucceeded && ackApplied {
+	if outcome == engine.ChargeSucceeded && ackApplied {
 		r := st.Renewals[len(st.Renewals)-1]
-		if _, err := v.runner.Apply(ctx, v.conv, workflows.Input{Kind: workflows.InputMeterAck, Ack: &workflows.AckInput{CommandID: r.CommandID, Applied: true, PaidUntil: r.Until}}); err != nil {
+		if _, err := v.runner.Apply(ctx, v.conv, engine.Input{Kind: engine.InputMeterAck, Ack: &engine.AckInput{CommandID: r.CommandID, Applied: true, PaidUntil: r.Until}}); err != nil {
 			v.t.Fatal(err)
 		}
 	}
@@ -240,13 +241,13 @@ func TestOutboundCallExtendAndConfirm(t *testing.T) {
 	doc := v.post("/twilio/voice/answer?"+url.Values{"conv": {conv}, "send": {send}}.Encode(), callForm("CA1", "AnsweredBy", "human"))
 	doc = v.post(next(doc), callForm("CA1", "Digits", "1"))
 	doc = v.post(next(doc), callForm("CA1", "Digits", "1"))
-	v.settle(workflows.ChargeSucceeded, true)
+	v.settle(engine.ChargeSucceeded, true)
 	v.post(next(doc), callForm("CA1"))
 	v.post("/twilio/voice/status?"+url.Values{"conv": {conv}, "send": {send}}.Encode(), callForm("CA1", "CallStatus", "completed", "CallDuration", "40"))
 	if v.charges() != 1 {
 		t.Fatalf("%d charges, want 1", v.charges())
 	}
-	if got := v.sends(workflows.ChannelSMS); strings.Join(got, ",") != "confirmed" {
+	if got := v.sends(engine.ChannelSMS); strings.Join(got, ",") != "confirmed" {
 		t.Fatalf("texts %v, want only the confirmation receipt", got)
 	}
 	v.golden("outbound_extend_confirm")
@@ -264,7 +265,7 @@ func TestOutboundCallCantoneseRepeatInvalidAndCancel(t *testing.T) {
 	if v.charges() != 0 {
 		t.Fatal("a cancelled quote was charged")
 	}
-	if got := v.sends(workflows.ChannelSMS); strings.Join(got, ",") != "app_link" {
+	if got := v.sends(engine.ChannelSMS); strings.Join(got, ",") != "app_link" {
 		t.Fatalf("texts %v, want the app link", got)
 	}
 	v.golden("outbound_zh_hk_repeat_invalid_cancel_app")
@@ -278,7 +279,7 @@ func TestThreeSilencesFallBackToSMS(t *testing.T) {
 		doc = v.post(next(doc), callForm("CA3"))
 	}
 	v.post("/twilio/voice/status?"+url.Values{"conv": {conv}, "send": {send}}.Encode(), callForm("CA3", "CallStatus", "completed"))
-	if got := v.sends(workflows.ChannelSMS); strings.Join(got, ",") != "notice" {
+	if got := v.sends(engine.ChannelSMS); strings.Join(got, ",") != "notice" {
 		t.Fatalf("texts %v, want the notice once as SMS", got)
 	}
 	v.golden("three_silences_sms_fallback")
@@ -289,7 +290,7 @@ func TestVoicemailLeavesMessageAndTexts(t *testing.T) {
 	conv, send := v.noticeCall("MTR-0001", "12")
 	v.post("/twilio/voice/answer?"+url.Values{"conv": {conv}, "send": {send}}.Encode(), callForm("CA4", "AnsweredBy", "machine_end_beep"))
 	v.post("/twilio/voice/status?"+url.Values{"conv": {conv}, "send": {send}}.Encode(), callForm("CA4", "CallStatus", "completed"))
-	if got := v.sends(workflows.ChannelSMS); strings.Join(got, ",") != "notice" {
+	if got := v.sends(engine.ChannelSMS); strings.Join(got, ",") != "notice" {
 		t.Fatalf("texts %v, want the notice once as SMS", got)
 	}
 	v.golden("voicemail_then_sms")
@@ -303,7 +304,7 @@ func TestBusyAndNoAnswerFallBackOnce(t *testing.T) {
 	v.post("/twilio/voice/status?"+q, callForm("CA5", "CallStatus", "busy"))
 	v.post("/twilio/voice/status?"+q, callForm("CA5", "CallStatus", "busy"))      // duplicate
 	v.post("/twilio/voice/status?"+q, callForm("CA5", "CallStatus", "completed")) // late, after a terminal status
-	if got := v.sends(workflows.ChannelSMS); strings.Join(got, ",") != "notice" {
+	if got := v.sends(engine.ChannelSMS); strings.Join(got, ",") != "notice" {
 		t.Fatalf("texts %v, want exactly one SMS fallback", got)
 	}
 	if got := v.rdb.Get(context.Background(), "ppp:ivr:status:CA5").Val(); got != "busy" {
@@ -318,7 +319,7 @@ func TestHangupMidConfirmChargesNothing(t *testing.T) {
 	v.post(next(doc), callForm("CA6", "Digits", "1")) // hears the quote, then hangs up
 	v.post("/twilio/voice/status?"+url.Values{"conv": {conv}, "send": {send}}.Encode(), callForm("CA6", "CallStatus", "completed"))
 	st, _ := v.runner.Store.Get(context.Background(), conv)
-	if v.charges() != 0 || st.Phase != workflows.PhaseQuoted {
+	if v.charges() != 0 || st.Phase != engine.PhaseQuoted {
 		t.Fatalf("charges %d phase %s, want nothing charged and the quote still open", v.charges(), st.Phase)
 	}
 }
@@ -346,7 +347,7 @@ func TestPINRequiredAndLockout(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.PINHash = h
-	v := newCallEnv(t, func(s *workflows.Settings) { s.Voice.PINRequired = true }, u)
+	v := newCallEnv(t, func(s *engine.Settings) { s.Voice.PINRequired = true }, u)
 	conv, send := v.noticeCall("MTR-0001", "12")
 	doc := v.post("/twilio/voice/answer?"+url.Values{"conv": {conv}, "send": {send}}.Encode(), callForm("CA8", "AnsweredBy", "human"))
 	doc = v.post(next(doc), callForm("CA8", "Digits", "1"))
@@ -357,7 +358,7 @@ func TestPINRequiredAndLockout(t *testing.T) {
 	if v.charges() != 0 {
 		t.Fatal("charged without a correct PIN")
 	}
-	if got := v.sends(workflows.ChannelSMS); strings.Join(got, ",") != "quote" {
+	if got := v.sends(engine.ChannelSMS); strings.Join(got, ",") != "quote" {
 		t.Fatalf("texts %v, want the quote by SMS after the lockout", got)
 	}
 	if strings.Contains(v.log.String(), "1111") {
@@ -367,7 +368,7 @@ func TestPINRequiredAndLockout(t *testing.T) {
 
 	// A second call during the lockout cannot confirm either; the right PIN
 	// after the lockout would, and the right PIN first time confirms at once.
-	v2 := newCallEnv(t, func(s *workflows.Settings) { s.Voice.PINRequired = true }, u)
+	v2 := newCallEnv(t, func(s *engine.Settings) { s.Voice.PINRequired = true }, u)
 	conv, send = v2.noticeCall("MTR-0001", "12")
 	doc = v2.post("/twilio/voice/answer?"+url.Values{"conv": {conv}, "send": {send}}.Encode(), callForm("CA9", "AnsweredBy", "human"))
 	doc = v2.post(next(doc), callForm("CA9", "Digits", "1"))
@@ -379,7 +380,7 @@ func TestPINRequiredAndLockout(t *testing.T) {
 }
 
 func TestInboundCalls(t *testing.T) {
-	other := workflows.User{ID: "u-2", Phone: "+85291234568", Language: "en", CardToken: "tok_b", CardLast4: "1111", CardKind: workflows.CardCredit}
+	other := engine.User{ID: "u-2", Phone: "+85291234568", Language: "en", CardToken: "tok_b", CardLast4: "1111", CardKind: engine.CardCredit}
 	v := newCallEnv(t, nil, voiceUser("en"), other)
 	v.noticeCall("MTR-0001", "12")
 	in := func(sid, from string, kv ...string) url.Values {
@@ -430,7 +431,7 @@ func TestUnknownCallerFindsSessionByMeterBayAndPIN(t *testing.T) {
 		doc = v.post(next(doc), f)
 	}
 	st, _ := v.runner.Store.Get(context.Background(), v.conv)
-	if st.Phase != workflows.PhaseQuoted {
+	if st.Phase != engine.PhaseQuoted {
 		t.Fatalf("phase %s, want the quote after meter, bay and PIN", st.Phase)
 	}
 	v.golden("unknown_caller_meter_bay_pin")

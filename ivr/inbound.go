@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // withheld are the caller IDs Twilio uses for a hidden number.
@@ -36,7 +37,7 @@ func normalise(from, region string) string {
 func (w *Webhooks) inbound(ctx context.Context, c echo.Context, f url.Values) (string, error) {
 	cl := call{Sid: f.Get("CallSid"), Started: w.Now()}
 	phone := normalise(f.Get("From"), w.Config.DefaultRegion)
-	var u workflows.User
+	var u engine.User
 	var err error
 	if phone != "" {
 		u, err = w.Runner.Registry.UserByPhone(ctx, phone)
@@ -45,7 +46,7 @@ func (w *Webhooks) inbound(ctx context.Context, c echo.Context, f url.Values) (s
 		}
 	}
 	if phone == "" || u.ID == "" {
-		w.Log.InfoContext(ctx, "inbound call from an unknown or withheld number", "call", cl.Sid, "from", workflows.MaskPhone(phone))
+		w.Log.InfoContext(ctx, "inbound call from an unknown or withheld number", "call", cl.Sid, "from", engine.MaskPhone(phone))
 		cl.Lang = w.Runner.Settings.DefaultLanguage
 		d := w.newDoc(cl.Lang)
 		if !w.Runner.Settings.Voice.AllowUnknownCallers {
@@ -61,7 +62,7 @@ func (w *Webhooks) inbound(ctx context.Context, c echo.Context, f url.Values) (s
 	if err != nil {
 		return "", err
 	}
-	w.Log.InfoContext(ctx, "inbound call", "call", cl.Sid, "from", workflows.MaskPhone(phone), "sessions", len(ids))
+	w.Log.InfoContext(ctx, "inbound call", "call", cl.Sid, "from", engine.MaskPhone(phone), "sessions", len(ids))
 	d := w.newDoc(cl.Lang)
 	switch len(ids) {
 	case 0:
@@ -88,7 +89,7 @@ func (w *Webhooks) enter(ctx context.Context, d *doc, cl *call, convID string) e
 		return err
 	}
 	cl.Conv, cl.Template = st.ID, "notice"
-	if st.Phase == workflows.PhaseParked && st.PaidUntil.After(w.Now()) {
+	if st.Phase == engine.PhaseParked && st.PaidUntil.After(w.Now()) {
 		return w.offerMenu(ctx, d, cl, st)
 	}
 	w.menu(d, cl, st, nil)
@@ -98,8 +99,8 @@ func (w *Webhooks) enter(ctx context.Context, d *doc, cl *call, convID string) e
 // offerMenu speaks the status of a stay the driver was not asked about and
 // offers the menu; the conversation records it as a prompt, so 1 quotes
 // even after an earlier renewal.
-func (w *Webhooks) offerMenu(ctx context.Context, d *doc, cl *call, st workflows.State) error {
-	st, err := w.Runner.Apply(ctx, st.ID, workflows.Input{Kind: workflows.InputCallMenu})
+func (w *Webhooks) offerMenu(ctx context.Context, d *doc, cl *call, st engine.State) error {
+	st, err := w.Runner.Apply(ctx, st.ID, engine.Input{Kind: engine.InputCallMenu})
 	if err != nil {
 		return err
 	}
@@ -158,7 +159,7 @@ func (w *Webhooks) locateKey(ctx context.Context, d *doc, cl *call, digits strin
 	if err != nil {
 		return err
 	}
-	var u workflows.User
+	var u engine.User
 	if ok {
 		u, err = w.Runner.Registry.User(ctx, st.UserID)
 		if err != nil {
@@ -186,10 +187,10 @@ func (w *Webhooks) locateKey(ctx context.Context, d *doc, cl *call, digits strin
 
 // findSession finds the open conversation at a meter (by the digits of its
 // id) and bay.
-func (w *Webhooks) findSession(ctx context.Context, meterDigits, bay string) (workflows.State, bool, error) {
+func (w *Webhooks) findSession(ctx context.Context, meterDigits, bay string) (engine.State, bool, error) {
 	ids, err := w.Runner.Store.Recent(ctx, 1000)
 	if err != nil {
-		return workflows.State{}, false, err
+		return engine.State{}, false, err
 	}
 	for _, id := range ids {
 		st, err := w.Runner.Store.Get(ctx, id)
@@ -200,7 +201,7 @@ func (w *Webhooks) findSession(ctx context.Context, meterDigits, bay string) (wo
 			return st, true, nil
 		}
 	}
-	return workflows.State{}, false, nil
+	return engine.State{}, false, nil
 }
 
 func digitsOf(s string) string {
@@ -274,16 +275,16 @@ func (w *Webhooks) pinKey(ctx context.Context, d *doc, cl *call, digits string) 
 	if err != nil {
 		return err
 	}
-	if st.Phase == workflows.PhaseQuoted {
+	if st.Phase == engine.PhaseQuoted {
 		// The PIN was asked to confirm the quote: confirm it.
-		st, spoken, err := w.Runner.ReplyOn(ctx, cl.Conv, workflows.AnswerOne, workflows.ChannelVoice)
+		st, spoken, err := w.Runner.ReplyOn(ctx, cl.Conv, engine.AnswerOne, engine.ChannelVoice)
 		if err != nil {
 			return err
 		}
 		w.menu(d, cl, st, spoken)
 		return nil
 	}
-	if st.Phase == workflows.PhaseParked {
+	if st.Phase == engine.PhaseParked {
 		return w.offerMenu(ctx, d, cl, st)
 	}
 	w.menu(d, cl, st, nil)

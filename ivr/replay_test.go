@@ -15,6 +15,7 @@ import (
 	"ppprenew/ivr"
 	"ppprenew/sim"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // gateQueue holds the first Enqueue until released, so a webhook stays in
@@ -26,7 +27,7 @@ type gateQueue struct {
 	release chan struct{}
 }
 
-func (q *gateQueue) Enqueue(ctx context.Context, conv string, effects []workflows.Effect) error {
+func (q *gateQueue) Enqueue(ctx context.Context, conv string, effects []engine.Effect) error {
 	first := false
 	q.once.Do(func() { first = true })
 	if first {

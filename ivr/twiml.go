@@ -9,12 +9,12 @@ import (
 
 	"github.com/twilio/twilio-go/twiml"
 
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // doc accumulates the verbs of one TwiML answer.
 type doc struct {
-	voice workflows.Voice
+	voice engine.Voice
 	verbs []twiml.Element
 }
 

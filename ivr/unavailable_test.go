@@ -18,6 +18,7 @@ import (
 	"ppprenew/ivr"
 	"ppprenew/sim"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/twiliohook"
 	"ppprenew/workflows/workflowstest"
 )
@@ -33,7 +34,7 @@ func TestVoiceDuringStoreOutageApologisesAndHangsUp(t *testing.T) {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
 	t.Cleanup(func() { _ = rdb.Close() })
-	set, err := workflows.LoadSettings("")
+	set, err := engine.LoadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestVoiceDuringStoreOutageApologisesAndHangsUp(t *testing.T) {
 	cfg.PublicURL, cfg.From = public, "+85258001000"
 	(&ivr.Webhooks{Config: cfg, Runner: runner, Redis: rdb, Metrics: metrics, Now: now, Log: log}).
 		Register(e.Group("/twilio", twiliohook.Middleware(hook)))
-	apology, err := set.RenderVoice("en", "error", workflows.MessageData{Operator: set.Operator, HelpContact: set.HelpContact})
+	apology, err := set.RenderVoice("en", "error", engine.MessageData{Operator: set.Operator, HelpContact: set.HelpContact})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/twiliohook"
 )
 
@@ -142,13 +143,13 @@ func (w *Webhooks) apology(lang string) string {
 	return s
 }
 
-func (w *Webhooks) baseData() workflows.MessageData {
+func (w *Webhooks) baseData() engine.MessageData {
 	set := w.Runner.Settings
-	return workflows.MessageData{Operator: set.Operator, HelpContact: set.HelpContact}
+	return engine.MessageData{Operator: set.Operator, HelpContact: set.HelpContact}
 }
 
 // say renders a call prompt that needs no conversation.
-func (w *Webhooks) prompt(lang, name string, data workflows.MessageData) string {
+func (w *Webhooks) prompt(lang, name string, data engine.MessageData) string {
 	text, err := w.Runner.Settings.RenderVoice(lang, name, data)
 	if err != nil {
 		w.Log.Error("voice prompt failed", "prompt", name, "err", err)
@@ -157,8 +158,8 @@ func (w *Webhooks) prompt(lang, name string, data workflows.MessageData) string 
 }
 
 // convPrompt renders a prompt for a conversation as it stands.
-func (w *Webhooks) convPrompt(st workflows.State, name string) string {
-	text, err := workflows.Prompt(w.Runner.Settings, st, name, true)
+func (w *Webhooks) convPrompt(st engine.State, name string) string {
+	text, err := engine.Prompt(w.Runner.Settings, st, name, true)
 	if err != nil {
 		w.Log.Error("voice prompt failed", "prompt", name, "conv", st.ID, "err", err)
 	}
@@ -218,29 +219,29 @@ func (w *Webhooks) answer(ctx context.Context, c echo.Context, f url.Values) (st
 
 // menu speaks what a conversation waits for and asks for the answer, or
 // says where it stands and hangs up. spoken are the engine's inline messages.
-func (w *Webhooks) menu(d *doc, cl *call, st workflows.State, spoken []workflows.Effect) {
+func (w *Webhooks) menu(d *doc, cl *call, st engine.State, spoken []engine.Effect) {
 	var said []string
 	for _, e := range spoken {
 		said = append(said, e.Send.Body)
 	}
 	switch st.Phase {
-	case workflows.PhaseQuoted:
+	case engine.PhaseQuoted:
 		if len(said) == 0 {
 			said = append(said, w.convPrompt(st, quoteTemplate(st)))
 		}
 		w.ask(d, cl, kindQuote, said...)
-	case workflows.PhaseOffered:
+	case engine.PhaseOffered:
 		if len(said) == 0 {
 			said = append(said, w.convPrompt(st, w.offerTemplate(cl)))
 		}
 		w.ask(d, cl, kindMenu, said...)
-	case workflows.PhaseCharging:
+	case engine.PhaseCharging:
 		for _, s := range said {
 			d.say(s)
 		}
 		d.say(w.convPrompt(st, "hold"))
 		d.redirect(w.route("/hold", url.Values{"step": {"1"}}))
-	case workflows.PhaseParked, workflows.PhaseRenewing:
+	case engine.PhaseParked, engine.PhaseRenewing:
 		if len(said) == 0 {
 			said = append(said, w.convPrompt(st, "status"))
 		}
@@ -248,7 +249,7 @@ func (w *Webhooks) menu(d *doc, cl *call, st workflows.State, spoken []workflows
 			d.say(s)
 		}
 		d.hangup()
-	case workflows.PhaseAlertSet, workflows.PhaseAppLink:
+	case engine.PhaseAlertSet, engine.PhaseAppLink:
 		if len(said) == 0 {
 			// A reminder or the app link is pending: say where the stay
 			// stands and offer the menu again.
@@ -268,7 +269,7 @@ func (w *Webhooks) menu(d *doc, cl *call, st workflows.State, spoken []workflows
 	}
 }
 
-func quoteTemplate(st workflows.State) string {
+func quoteTemplate(st engine.State) string {
 	if st.Quote != nil && st.Quote.Capped {
 		return "quote_capped"
 	}
@@ -296,11 +297,11 @@ func (w *Webhooks) fallback(ctx context.Context, cl call, reason string) error {
 		return err
 	}
 	tpl := cl.Template
-	if st, err := w.Runner.Store.Get(ctx, cl.Conv); err == nil && st.Phase == workflows.PhaseQuoted {
+	if st, err := w.Runner.Store.Get(ctx, cl.Conv); err == nil && st.Phase == engine.PhaseQuoted {
 		tpl = quoteTemplate(st)
 	}
-	_, err := w.Runner.Apply(ctx, cl.Conv, workflows.Input{Kind: workflows.InputSendFailed, Send: &workflows.SendFailure{
-		EffectID: key, Channel: workflows.ChannelVoice, Template: tpl, Reason: reason,
+	_, err := w.Runner.Apply(ctx, cl.Conv, engine.Input{Kind: engine.InputSendFailed, Send: &engine.SendFailure{
+		EffectID: key, Channel: engine.ChannelVoice, Template: tpl, Reason: reason,
 	}})
 	return err
 }
@@ -394,22 +395,22 @@ func (w *Webhooks) menuKey(ctx context.Context, d *doc, cl *call, digits string)
 	if digits == "9" {
 		return w.repeat(ctx, d, cl)
 	}
-	var a workflows.Answer
+	var a engine.Answer
 	switch {
 	case cl.Kind == kindMenu && (digits == "1" || digits == "2" || digits == "3"):
-		a = workflows.Answer(digits)
+		a = engine.Answer(digits)
 	case cl.Kind == kindQuote && (digits == "1" || digits == "2"):
-		a = workflows.Answer(digits)
+		a = engine.Answer(digits)
 	default:
 		d.say(w.prompt(cl.Lang, "invalid", w.baseData()))
 		return w.repeat(ctx, d, cl)
 	}
-	if cl.Kind == kindQuote && a == workflows.AnswerOne {
+	if cl.Kind == kindQuote && a == engine.AnswerOne {
 		if locked, err := w.needPIN(ctx, d, cl); err != nil || locked {
 			return err
 		}
 	}
-	st, spoken, err := w.Runner.ReplyOn(ctx, cl.Conv, a, workflows.ChannelVoice)
+	st, spoken, err := w.Runner.ReplyOn(ctx, cl.Conv, a, engine.ChannelVoice)
 	if err != nil {
 		return err
 	}
@@ -454,7 +455,7 @@ func (w *Webhooks) hold(ctx context.Context, c echo.Context, f url.Values) (stri
 	d := w.newDoc(cl.Lang)
 	cl.Holds++
 	step, _ := strconv.Atoi(c.QueryParam("step"))
-	waiting := st.Phase == workflows.PhaseCharging || st.Phase == workflows.PhaseRenewing
+	waiting := st.Phase == engine.PhaseCharging || st.Phase == engine.PhaseRenewing
 	switch {
 	case waiting && st.ChargeCheck != nil:
 		// The gateway could not tell whether the card was charged: it is
@@ -469,7 +470,7 @@ func (w *Webhooks) hold(ctx context.Context, c echo.Context, f url.Values) (stri
 		d.say(w.convPrompt(st, "processing"))
 		d.say(w.prompt(cl.Lang, "goodbye", w.baseData()))
 		d.hangup()
-	case st.Phase == workflows.PhaseParked && len(st.Renewals) > 0:
+	case st.Phase == engine.PhaseParked && len(st.Renewals) > 0:
 		r := st.Renewals[len(st.Renewals)-1]
 		tpl := "confirmed"
 		if r.MeterAck != "acked" {
@@ -477,7 +478,7 @@ func (w *Webhooks) hold(ctx context.Context, c echo.Context, f url.Values) (stri
 		}
 		d.say(w.convPrompt(st, tpl))
 		d.hangup()
-	case st.Phase == workflows.PhaseOffered && st.LastCharge != "":
+	case st.Phase == engine.PhaseOffered && st.LastCharge != "":
 		d.say(w.convPrompt(st, chargeTemplate(st.LastCharge)))
 		w.menu(d, &cl, st, nil)
 	default:
@@ -486,19 +487,19 @@ func (w *Webhooks) hold(ctx context.Context, c echo.Context, f url.Values) (stri
 	return w.done(ctx, d, cl)
 }
 
-func chargeTemplate(o workflows.ChargeOutcome) string {
+func chargeTemplate(o engine.ChargeOutcome) string {
 	switch o {
-	case workflows.ChargeInsufficient:
+	case engine.ChargeInsufficient:
 		return "insufficient_funds"
-	case workflows.ChargeCardExpired:
+	case engine.ChargeCardExpired:
 		return "card_expired"
-	case workflows.ChargeUnavailable:
+	case engine.ChargeUnavailable:
 		return "payment_unavailable"
-	case workflows.ChargeUnknown:
+	case engine.ChargeUnknown:
 		return "payment_checking"
-	case workflows.ChargeDebit:
+	case engine.ChargeDebit:
 		return "debit"
-	case workflows.ChargeBlacklisted:
+	case engine.ChargeBlacklisted:
 		return "blacklisted_card"
 	}
 	return "declined"
@@ -563,6 +564,6 @@ func (w *Webhooks) ended(ctx context.Context, cl call) error {
 	if ok, err := w.Redis.SetNX(ctx, "ppp:ivr:fallback:"+key, "ended", 7*24*time.Hour).Result(); err != nil || !ok {
 		return err
 	}
-	_, err := w.Runner.Apply(ctx, cl.Conv, workflows.Input{Kind: workflows.InputCallEnded})
+	_, err := w.Runner.Apply(ctx, cl.Conv, engine.Input{Kind: engine.InputCallEnded})
 	return err
 }

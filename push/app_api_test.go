@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"ppprenew/push"
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 func TestAppAuthentication(t *testing.T) {
@@ -133,7 +133,7 @@ func TestAppAnswerIsIdempotent(t *testing.T) {
 	v := newEnv(t)
 	conv := v.offered("tok_a", "T1", "7")
 	tok := v.token("u-1")
-	wantMsgs := v.expectedInline(conv, workflows.AnswerOne)
+	wantMsgs := v.expectedInline(conv, engine.AnswerOne)
 	if len(wantMsgs) == 0 {
 		t.Fatal("the engine says nothing inline to an app answer")
 	}
@@ -144,7 +144,7 @@ func TestAppAnswerIsIdempotent(t *testing.T) {
 	}
 	var res push.AnswerResponse
 	first.json(t, &res)
-	if res.Phase != workflows.PhaseQuoted || res.Session.Phase != workflows.PhaseQuoted || res.Session.Quote == nil || !res.Changed {
+	if res.Phase != engine.PhaseQuoted || res.Session.Phase != engine.PhaseQuoted || res.Session.Quote == nil || !res.Changed {
 		t.Fatalf("answer 1: %+v, want quoted with the quote", res)
 	}
 	if !slices.Equal(res.Messages, wantMsgs) {
@@ -159,7 +159,7 @@ func TestAppAnswerIsIdempotent(t *testing.T) {
 	if n := v.replies(conv); n != 1 {
 		t.Fatalf("%d replies in the history, want 1", n)
 	}
-	if st := v.state(conv); st.Phase != workflows.PhaseQuoted || st.Attempts != 1 {
+	if st := v.state(conv); st.Phase != engine.PhaseQuoted || st.Attempts != 1 {
 		t.Fatalf("conversation %s attempts %d, want quoted once", st.Phase, st.Attempts)
 	}
 	reused := v.do("POST", path, tok, "key-1", `{"answer":"2"}`)
@@ -188,7 +188,7 @@ func TestAppClosedSession(t *testing.T) {
 	if r := v.do("POST", "/sessions/"+conv+"/answer", tok, "k1", `{"answer":"no"}`); r.status != 200 {
 		t.Fatalf("decline: %d %s", r.status, r.body)
 	}
-	if p := v.state(conv).Phase; p != workflows.PhaseEnded {
+	if p := v.state(conv).Phase; p != engine.PhaseEnded {
 		t.Fatalf("phase %s after no, want ended", p)
 	}
 	r := v.do("POST", "/sessions/"+conv+"/answer", tok, "k2", `{"answer":"1"}`)
@@ -215,7 +215,7 @@ func TestAppSessions(t *testing.T) {
 	}
 	s := list.Sessions[0]
 	st := v.state(conv)
-	if s.ID != conv || s.Meter != "M1" || s.Bay != "7" || s.Location != "Des Voeux Rd" || s.Phase != workflows.PhaseOffered ||
+	if s.ID != conv || s.Meter != "M1" || s.Bay != "7" || s.Location != "Des Voeux Rd" || s.Phase != engine.PhaseOffered ||
 		!s.PaidUntil.Equal(st.PaidUntil) || s.Quote != nil {
 		t.Fatalf("session %+v", s)
 	}

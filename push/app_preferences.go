@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // Preferences are what a driver may choose in the app, within what the
@@ -34,7 +34,7 @@ func (a *AppAPI) registerPreferences(g *echo.Group, mw []echo.MiddlewareFunc) {
 	g.PUT("/preferences", a.handlePutPreferences, mw...)
 }
 
-func preferencesOf(u workflows.User, set *workflows.Settings) Preferences {
+func preferencesOf(u engine.User, set *engine.Settings) Preferences {
 	p := Preferences{Language: u.Language, Channels: u.Channels, CallsInQuietHours: u.CallsInQuietHours,
 		LeadTime: set.ClampLeadTime(u.LeadTime).String()}
 	if len(p.Channels) == 0 && u.Channel != "" {
@@ -71,7 +71,7 @@ func (a *AppAPI) handlePutPreferences(c echo.Context) error {
 		u.Language = p.Language
 	}
 	for _, ch := range p.Channels {
-		if ch != workflows.ChannelPush && ch != workflows.ChannelSMS && ch != workflows.ChannelVoice {
+		if ch != engine.ChannelPush && ch != engine.ChannelSMS && ch != engine.ChannelVoice {
 			return fail(c, http.StatusBadRequest, codeInvalidPreferences, "channels are push, sms or voice")
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // RenewRequest confirms the quote the app showed the driver: its id, or its
@@ -29,7 +30,7 @@ func (r RenewRequest) names() bool {
 }
 
 // matches reports whether the request confirms exactly quote q.
-func (r RenewRequest) matches(q *workflows.Quote) bool {
+func (r RenewRequest) matches(q *engine.Quote) bool {
 	switch {
 	case q == nil || !r.names():
 		return false
@@ -66,10 +67,10 @@ func (a *AppAPI) handleQuote(c echo.Context) error {
 		if refused != nil {
 			return *refused
 		}
-		if st.Phase == workflows.PhaseQuoted {
+		if st.Phase == engine.PhaseQuoted {
 			return answer{status: http.StatusOK, body: AnswerResponse{Session: a.view(st), Phase: st.Phase, Messages: []string{}}}
 		}
-		return a.reply(ctx, user, conv, workflows.AnswerOne)
+		return a.reply(ctx, user, conv, engine.AnswerOne)
 	})
 }
 
@@ -94,17 +95,17 @@ func (a *AppAPI) handleRenew(c echo.Context) error {
 		if refused != nil {
 			return *refused
 		}
-		if st.Phase != workflows.PhaseQuoted {
+		if st.Phase != engine.PhaseQuoted {
 			return a.quoteFirst(ctx, user, conv, req)
 		}
 		if !req.names() {
 			return a.quoteConflict(codeQuoteRequired, st, nil)
 		}
-		next, effects, err := a.Runner.ReplyOnIf(ctx, conv, workflows.AnswerYes, workflows.ChannelApp, func(s workflows.State) bool {
-			return s.Phase == workflows.PhaseQuoted && req.matches(s.Quote)
+		next, effects, err := a.Runner.ReplyOnIf(ctx, conv, engine.AnswerYes, engine.ChannelApp, func(s engine.State) bool {
+			return s.Phase == engine.PhaseQuoted && req.matches(s.Quote)
 		})
 		switch {
-		case errors.Is(err, workflows.ErrPrecondition) && next.Phase == workflows.PhaseQuoted:
+		case errors.Is(err, workflows.ErrPrecondition) && next.Phase == engine.PhaseQuoted:
 			a.Log.InfoContext(ctx, "app renewal named another quote", "user", user, "conv", conv)
 			return a.quoteConflict(codeQuoteChanged, next, nil)
 		case errors.Is(err, workflows.ErrPrecondition):
@@ -128,9 +129,9 @@ func (a *AppAPI) handleRenew(c echo.Context) error {
 // now was not seen by the driver, so it is returned in a 409 to confirm;
 // any other outcome (processing, debit card, maximum stay) is the answer.
 func (a *AppAPI) quoteFirst(ctx context.Context, user, conv string, req RenewRequest) answer {
-	first := a.reply(ctx, user, conv, workflows.AnswerOne)
+	first := a.reply(ctx, user, conv, engine.AnswerOne)
 	res, ok := first.body.(AnswerResponse)
-	if !ok || res.Phase != workflows.PhaseQuoted {
+	if !ok || res.Phase != engine.PhaseQuoted {
 		return first
 	}
 	st, refused := a.session(ctx, user, conv)
@@ -144,7 +145,7 @@ func (a *AppAPI) quoteFirst(ctx context.Context, user, conv string, req RenewReq
 	return a.quoteConflict(code, st, res.Messages)
 }
 
-func (a *AppAPI) quoteConflict(code string, st workflows.State, messages []string) answer {
+func (a *AppAPI) quoteConflict(code string, st engine.State, messages []string) answer {
 	v := a.view(st)
 	msg := "confirm the quote shown to the driver: send its quote_id, or its amount_minor and until"
 	if code == codeQuoteChanged {

@@ -17,6 +17,7 @@ import (
 	"ppprenew/push"
 	"ppprenew/sim"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/payment"
 )
 
@@ -89,12 +90,12 @@ func TestAppRenewWithoutAQuoteChargesNothing(t *testing.T) {
 	conv := v.offered("tok_a", "T1", "7")
 	tok := v.token("u-1")
 	path := "/sessions/" + conv + "/renew"
-	want := v.expectedInline(conv, workflows.AnswerOne)
+	want := v.expectedInline(conv, engine.AnswerOne)
 
 	r := v.do("POST", path, tok, "renew-1", `{}`)
 	c := conflict(t, r, "quote_required")
 	st := v.state(conv)
-	if st.Phase != workflows.PhaseQuoted || c.Quote.ID != st.Quote.ChargeKey || c.Quote.AmountMinor != int64(st.Quote.Amount) ||
+	if st.Phase != engine.PhaseQuoted || c.Quote.ID != st.Quote.ChargeKey || c.Quote.AmountMinor != int64(st.Quote.Amount) ||
 		!c.Quote.Until.Equal(st.Quote.Until) || !c.Quote.ValidUntil.Equal(st.GraceEnd(v.runner.Settings)) {
 		t.Fatalf("quote %+v for conversation %s %+v", c.Quote, st.Phase, st.Quote)
 	}
@@ -112,7 +113,7 @@ func TestAppRenewWithoutAQuoteChargesNothing(t *testing.T) {
 	if n := gw.settle(v, conv); n != 0 || len(v.charges()) != 0 {
 		t.Fatalf("%d charge requests at the gateway (%d enqueued), want none", n, len(v.charges()))
 	}
-	if st := v.state(conv); st.Phase != workflows.PhaseQuoted || st.Attempts != 1 {
+	if st := v.state(conv); st.Phase != engine.PhaseQuoted || st.Attempts != 1 {
 		t.Fatalf("conversation %s with %d quotes, want the one quote open", st.Phase, st.Attempts)
 	}
 	if r := v.do("POST", path, tok, "renew-bad", `{"quote_id":`); r.status != 400 || r.errorCode() != "invalid_json" {
@@ -130,7 +131,7 @@ func TestAppRenewConfirmingTheShownQuoteChargesOnce(t *testing.T) {
 	var quoted push.AnswerResponse
 	r := v.do("POST", "/sessions/"+conv+"/quote", tok, "quote-1", ``)
 	r.json(t, &quoted)
-	if r.status != 200 || quoted.Phase != workflows.PhaseQuoted || quoted.Session.Quote == nil || len(quoted.Messages) == 0 {
+	if r.status != 200 || quoted.Phase != engine.PhaseQuoted || quoted.Session.Quote == nil || len(quoted.Messages) == 0 {
 		t.Fatalf("quote: %d %s", r.status, r.body)
 	}
 	q := quoted.Session.Quote
@@ -145,7 +146,7 @@ func TestAppRenewConfirmingTheShownQuoteChargesOnce(t *testing.T) {
 	r = v.do("POST", path, tok, "renew-1", body)
 	var res push.AnswerResponse
 	r.json(t, &res)
-	if r.status != 200 || res.Phase != workflows.PhaseCharging || !res.Changed {
+	if r.status != 200 || res.Phase != engine.PhaseCharging || !res.Changed {
 		t.Fatalf("renew: %d %s, want charging", r.status, r.body)
 	}
 	for range 2 {
@@ -157,7 +158,7 @@ func TestAppRenewConfirmingTheShownQuoteChargesOnce(t *testing.T) {
 		t.Fatalf("%d charge requests at the gateway, want 1", n)
 	}
 	st := v.state(conv)
-	if st.Phase != workflows.PhaseRenewing || len(st.Renewals) != 1 || int64(st.Renewals[0].Amount) != q.AmountMinor || !st.Renewals[0].Until.Equal(q.Until) {
+	if st.Phase != engine.PhaseRenewing || len(st.Renewals) != 1 || int64(st.Renewals[0].Amount) != q.AmountMinor || !st.Renewals[0].Until.Equal(q.Until) {
 		t.Fatalf("conversation %s renewals %+v, want the confirmed quote renewed", st.Phase, st.Renewals)
 	}
 	// The same quote confirmed again with a fresh key charges nothing more.
@@ -165,7 +166,7 @@ func TestAppRenewConfirmingTheShownQuoteChargesOnce(t *testing.T) {
 	if r.status == 200 {
 		r.json(t, &res)
 	}
-	if n := gw.settle(v, conv); r.status != 200 || res.Phase != workflows.PhaseRenewing || n != 1 {
+	if n := gw.settle(v, conv); r.status != 200 || res.Phase != engine.PhaseRenewing || n != 1 {
 		t.Fatalf("confirming again: %d %s, %d gateway requests", r.status, r.body, n)
 	}
 }
@@ -212,7 +213,7 @@ func TestAppRenewWithAnotherQuoteIsRefused(t *testing.T) {
 	r := v.do("POST", path, tok, "r-ok", fmt.Sprintf(`{"amount_minor":%d,"until":%q}`, q.AmountMinor, until))
 	var res push.AnswerResponse
 	r.json(t, &res)
-	if r.status != 200 || res.Phase != workflows.PhaseCharging {
+	if r.status != 200 || res.Phase != engine.PhaseCharging {
 		t.Fatalf("renew with the amount and paid-until shown: %d %s", r.status, r.body)
 	}
 	if n := gw.settle(v, conv); n != 1 {

@@ -12,18 +12,19 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // SessionView is an open conversation as the app shows it.
 type SessionView struct {
-	ID        string          `json:"id"`
-	Meter     string          `json:"meter"`
-	Bay       string          `json:"bay"`
-	Location  string          `json:"location"`
-	Phase     workflows.Phase `json:"phase"`
-	PaidUntil time.Time       `json:"paid_until"`
-	GraceEnd  time.Time       `json:"grace_end"`
-	Quote     *QuoteView      `json:"quote,omitempty"`
+	ID        string       `json:"id"`
+	Meter     string       `json:"meter"`
+	Bay       string       `json:"bay"`
+	Location  string       `json:"location"`
+	Phase     engine.Phase `json:"phase"`
+	PaidUntil time.Time    `json:"paid_until"`
+	GraceEnd  time.Time    `json:"grace_end"`
+	Quote     *QuoteView   `json:"quote,omitempty"`
 }
 
 // QuoteView is a priced extension waiting for the driver's confirmation.
@@ -57,20 +58,20 @@ type AnswerRequest struct {
 
 // AnswerResponse is the conversation after an answer.
 type AnswerResponse struct {
-	Session SessionView     `json:"session"`
-	Phase   workflows.Phase `json:"phase"`
+	Session SessionView  `json:"session"`
+	Phase   engine.Phase `json:"phase"`
 	// Messages are the texts the conversation answered with, in order.
 	Messages []string `json:"messages"`
 	// Changed is false when the answer moved nothing.
 	Changed bool `json:"changed"`
 }
 
-var validAnswers = map[string]workflows.Answer{
-	"1": workflows.AnswerOne, "2": workflows.AnswerTwo, "3": workflows.AnswerThree,
-	"yes": workflows.AnswerYes, "no": workflows.AnswerNo,
+var validAnswers = map[string]engine.Answer{
+	"1": engine.AnswerOne, "2": engine.AnswerTwo, "3": engine.AnswerThree,
+	"yes": engine.AnswerYes, "no": engine.AnswerNo,
 }
 
-func (a *AppAPI) view(st workflows.State) SessionView {
+func (a *AppAPI) view(st engine.State) SessionView {
 	set := a.Runner.Settings
 	loc := set.Location()
 	v := SessionView{
@@ -136,12 +137,12 @@ func (a *AppAPI) handleAnswer(c echo.Context) error {
 }
 
 // reply applies one answer to a conversation of the user.
-func (a *AppAPI) reply(ctx context.Context, user, conv string, ans workflows.Answer) answer {
+func (a *AppAPI) reply(ctx context.Context, user, conv string, ans engine.Answer) answer {
 	st, refused := a.session(ctx, user, conv)
 	if refused != nil {
 		return *refused
 	}
-	next, effects, err := a.Runner.ReplyOn(ctx, conv, ans, workflows.ChannelApp)
+	next, effects, err := a.Runner.ReplyOn(ctx, conv, ans, engine.ChannelApp)
 	switch {
 	case errors.Is(err, workflows.ErrConflict):
 		return failure(http.StatusServiceUnavailable, codeBusy, "the session is busy; try again")
@@ -157,7 +158,7 @@ func (a *AppAPI) reply(ctx context.Context, user, conv string, ans workflows.Ans
 }
 
 // session loads an open conversation of the user, or the answer refusing it.
-func (a *AppAPI) session(ctx context.Context, user, conv string) (workflows.State, *answer) {
+func (a *AppAPI) session(ctx context.Context, user, conv string) (engine.State, *answer) {
 	st, err := a.Runner.Store.Get(ctx, conv)
 	var refused answer
 	switch {
@@ -178,7 +179,7 @@ func (a *AppAPI) session(ctx context.Context, user, conv string) (workflows.Stat
 
 // InlineTexts returns the bodies of the inline sends among effects: the
 // messages the conversation answers with in the app's response.
-func InlineTexts(effects []workflows.Effect) []string {
+func InlineTexts(effects []engine.Effect) []string {
 	out := []string{}
 	for _, e := range effects {
 		if e.Send != nil && e.Send.Inline {

@@ -9,6 +9,7 @@ import (
 	"ppprenew/push"
 	"ppprenew/sim"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // TestSimulatedAppPressesAButton runs the whole loop: the simulated app
@@ -40,7 +41,7 @@ func TestSimulatedAppPressesAButton(t *testing.T) {
 				t.Fatalf("app answers %+v: %v", app.Answers, err)
 			}
 			first, second := app.Answers[0], app.Answers[1]
-			if first.Status != 200 || first.Phase != string(workflows.PhaseQuoted) || first.Conv != conv || len(first.Messages) == 0 {
+			if first.Status != 200 || first.Phase != string(engine.PhaseQuoted) || first.Conv != conv || len(first.Messages) == 0 {
 				t.Fatalf("first answer %+v", first)
 			}
 			if second.Status != 200 || !second.Replayed || second.IdempotencyKey != first.IdempotencyKey {
@@ -49,7 +50,7 @@ func TestSimulatedAppPressesAButton(t *testing.T) {
 			if len(app.Pushes) != 1 || app.Pushes[0].Data["conv"] != conv {
 				t.Fatalf("app pushes %+v", app.Pushes)
 			}
-			if st := v.state(conv); st.Phase != workflows.PhaseQuoted || v.replies(conv) != 1 {
+			if st := v.state(conv); st.Phase != engine.PhaseQuoted || v.replies(conv) != 1 {
 				t.Fatalf("conversation %s with %d replies, want quoted once", st.Phase, v.replies(conv))
 			}
 		})

@@ -9,31 +9,32 @@ import (
 	"ppprenew/push"
 	"ppprenew/push/pushtest"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 var testNow = time.Date(2026, 11, 21, 4, 20, 0, 0, time.UTC)
 
 func TestComposeButtonsAndLanguage(t *testing.T) {
 	cfg := push.DefaultConfig()
-	open := &workflows.State{ID: "c-1", Phase: workflows.PhaseQuoted, MeterID: "M1", Bay: "7"}
-	ended := &workflows.State{ID: "c-1", Phase: workflows.PhaseEnded}
+	open := &engine.State{ID: "c-1", Phase: engine.PhaseQuoted, MeterID: "M1", Bay: "7"}
+	ended := &engine.State{ID: "c-1", Phase: engine.PhaseEnded}
 	tests := []struct {
 		name         string
 		conv         string
-		send         workflows.Send
-		st           *workflows.State
+		send         engine.Send
+		st           *engine.State
 		wantTitle    string
 		wantCategory string
 		wantAnswers  string
 		wantLabel    string
 		wantSilent   bool
 	}{
-		{"notice in English", "c-1", workflows.Send{Template: "notice", Language: "en", Body: "b"}, open, "Parking renewal", push.CategoryRenewal, "123", "Extend", false},
-		{"quote in Cantonese", "c-1", workflows.Send{Template: "quote", Language: "zh-HK", Body: "b"}, open, "泊車續期", push.CategoryQuote, "yesno", "確認", false},
-		{"receipt has no buttons", "c-1", workflows.Send{Template: "confirmed", Language: "zh-CN", Body: "b"}, open, "停车续期", "", "", "", false},
-		{"ended conversation has no buttons", "c-1", workflows.Send{Template: "notice", Language: "en", Body: "b"}, ended, "Parking renewal", "", "", "", false},
-		{"no conversation", "", workflows.Send{Template: "help", Language: "fr", Body: "b"}, nil, "Parking renewal", "", "", "", false},
-		{"dismiss is silent", "c-1", workflows.Send{Template: "dismiss", Language: "en"}, open, "", "", "", "", true},
+		{"notice in English", "c-1", engine.Send{Template: "notice", Language: "en", Body: "b"}, open, "Parking renewal", push.CategoryRenewal, "123", "Extend", false},
+		{"quote in Cantonese", "c-1", engine.Send{Template: "quote", Language: "zh-HK", Body: "b"}, open, "泊車續期", push.CategoryQuote, "yesno", "確認", false},
+		{"receipt has no buttons", "c-1", engine.Send{Template: "confirmed", Language: "zh-CN", Body: "b"}, open, "停车续期", "", "", "", false},
+		{"ended conversation has no buttons", "c-1", engine.Send{Template: "notice", Language: "en", Body: "b"}, ended, "Parking renewal", "", "", "", false},
+		{"no conversation", "", engine.Send{Template: "help", Language: "fr", Body: "b"}, nil, "Parking renewal", "", "", "", false},
+		{"dismiss is silent", "c-1", engine.Send{Template: "dismiss", Language: "en"}, open, "", "", "", "", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"ppprenew/push"
 	"ppprenew/sim"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 	"ppprenew/workflows/workflowstest"
 )
@@ -69,15 +70,15 @@ func newEnv(t *testing.T, mutate ...func(*push.Config)) *env {
 	ctx := context.Background()
 	v := &env{t: t, rdb: redistest.Client(t, redistest.DBPush), queue: &workflowstest.Queue{},
 		clock: &clock{t: time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	set, err := workflows.LoadSettings("")
+	set, err := engine.LoadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	v.runner = &workflows.Runner{Settings: set, Store: workflows.NewStore(v.rdb), Registry: workflows.NewRegistry(v.rdb, v.clock.Now),
 		Queue: v.queue, Now: v.clock.Now, Log: v.log}
-	for _, u := range []workflows.User{
-		{ID: "u-1", Phone: phone1, Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: workflows.CardCredit},
-		{ID: "u-2", Phone: phone2, Language: "zh-HK", CardToken: "tok_b", CardLast4: "1881", CardKind: workflows.CardCredit},
+	for _, u := range []engine.User{
+		{ID: "u-1", Phone: phone1, Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: engine.CardCredit},
+		{ID: "u-2", Phone: phone2, Language: "zh-HK", CardToken: "tok_b", CardLast4: "1881", CardKind: engine.CardCredit},
 	} {
 		if err := v.runner.Registry.PutUser(ctx, u); err != nil {
 			t.Fatal(err)
@@ -183,23 +184,23 @@ func (v *env) offered(card, txn, bay string) string {
 	v.t.Helper()
 	ctx := context.Background()
 	now := v.clock.Now()
-	id, err := v.runner.RecordPayment(ctx, workflows.PaymentInput{TxnID: txn, MeterID: "M1", Bay: bay, Location: "Des Voeux Rd",
+	id, err := v.runner.RecordPayment(ctx, engine.PaymentInput{TxnID: txn, MeterID: "M1", Bay: bay, Location: "Des Voeux Rd",
 		CardToken: card, PaidAt: now, PaidUntil: now.Add(30 * time.Minute)})
 	if err != nil {
 		v.t.Fatal(err)
 	}
 	st := v.state(id)
-	v.clock.Set(st.Timers[workflows.TimerNotice].At)
-	if _, err := v.runner.Apply(ctx, id, workflows.Input{Kind: workflows.InputTimer, Timer: &workflows.TimerInput{Kind: workflows.TimerNotice, ID: st.Timers[workflows.TimerNotice].ID}}); err != nil {
+	v.clock.Set(st.Timers[engine.TimerNotice].At)
+	if _, err := v.runner.Apply(ctx, id, engine.Input{Kind: engine.InputTimer, Timer: &engine.TimerInput{Kind: engine.TimerNotice, ID: st.Timers[engine.TimerNotice].ID}}); err != nil {
 		v.t.Fatal(err)
 	}
-	if p := v.state(id).Phase; p != workflows.PhaseOffered {
+	if p := v.state(id).Phase; p != engine.PhaseOffered {
 		v.t.Fatalf("conversation %s is %s, want offered", id, p)
 	}
 	return id
 }
 
-func (v *env) state(id string) workflows.State {
+func (v *env) state(id string) engine.State {
 	v.t.Helper()
 	st, err := v.runner.Store.Get(context.Background(), id)
 	if err != nil {
@@ -225,8 +226,8 @@ func (v *env) replies(id string) int {
 }
 
 // charges returns the charge effects enqueued so far.
-func (v *env) charges() []workflows.Effect {
-	var out []workflows.Effect
+func (v *env) charges() []engine.Effect {
+	var out []engine.Effect
 	for _, e := range v.queue.Effects {
 		if e.Charge != nil {
 			out = append(out, e)
@@ -237,15 +238,15 @@ func (v *env) charges() []workflows.Effect {
 
 // expectedInline is what the engine says inline to an app answer in the
 // conversation's current state: Step is pure, so it is computed directly.
-func (v *env) expectedInline(id string, a workflows.Answer) []string {
+func (v *env) expectedInline(id string, a engine.Answer) []string {
 	v.t.Helper()
 	st := v.state(id)
 	facts, err := v.runner.Registry.Facts(context.Background(), st.UserID, st.Phone, st.CardToken)
 	if err != nil {
 		v.t.Fatal(err)
 	}
-	_, effects := workflows.Step(v.runner.Settings, st, workflows.Input{Kind: workflows.InputReply,
-		Reply: &workflows.ReplyInput{Answer: a, Channel: workflows.ChannelApp}, Facts: facts}, v.clock.Now())
+	_, effects := engine.Step(v.runner.Settings, st, engine.Input{Kind: engine.InputReply,
+		Reply: &engine.ReplyInput{Answer: a, Channel: engine.ChannelApp}, Facts: facts}, v.clock.Now())
 	return push.InlineTexts(effects)
 }
 

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // actionLabels are the button labels per language.
@@ -71,7 +71,7 @@ func (c Config) title(language string) string {
 // st is the message's conversation (nil for a message that belongs to
 // none); a conversation that has ended gets no buttons. now sets the
 // message's lifetime from its ValidUntil.
-func (c Config) Compose(conv, effectID string, m workflows.Send, st *workflows.State, now time.Time) Notification {
+func (c Config) Compose(conv, effectID string, m engine.Send, st *engine.State, now time.Time) Notification {
 	c = c.withDefaults()
 	lang := m.Language
 	if lang == "" {

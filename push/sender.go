@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // NoDevice is the SendError message of a push that reached no device
@@ -70,7 +71,7 @@ var _ workflows.Sender = (*Sender)(nil)
 // Send implements workflows.Sender.
 func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {
 	m := req.Send
-	log := s.Log.With("conv", req.Conv, "task", req.EffectID, "channel", workflows.ChannelPush, "to", workflows.MaskPhone(m.To), "template", m.Template)
+	log := s.Log.With("conv", req.Conv, "task", req.EffectID, "channel", engine.ChannelPush, "to", engine.MaskPhone(m.To), "template", m.Template)
 	key := keyIntent(req.EffectID)
 	now := s.Now()
 	created, err := s.Redis.HSetNX(ctx, key, "status", intentPending).Result()
@@ -98,7 +99,7 @@ func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {
 	if !m.ValidUntil.IsZero() && !now.Before(m.ValidUntil) {
 		s.Redis.HSet(ctx, key, "status", intentExpired)
 		log.InfoContext(ctx, "not pushed: no longer valid")
-		return workflows.ErrExpired(workflows.ChannelPush)
+		return workflows.ErrExpired(engine.ChannelPush)
 	}
 	u, err := s.Registry.UserByPhone(ctx, m.To)
 	if errors.Is(err, workflows.ErrNotFound) {
@@ -111,7 +112,7 @@ func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {
 	if err != nil {
 		return err
 	}
-	var st *workflows.State
+	var st *engine.State
 	if req.Conv != "" && s.Store != nil {
 		if got, err := s.Store.Get(ctx, req.Conv); err == nil {
 			st = &got

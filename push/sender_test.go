@@ -10,6 +10,7 @@ import (
 	"ppprenew/push"
 	"ppprenew/sim"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // register adds a device to a user directly in the store.
@@ -35,8 +36,8 @@ func (v *env) deviceTokens(user string) []string {
 
 // pushRequest is the engine's push of a conversation's notice.
 func (v *env) pushRequest(conv, effect, to string) workflows.SendRequest {
-	return workflows.SendRequest{Conv: conv, EffectID: effect, Send: workflows.Send{
-		Channel: workflows.ChannelPush, To: to, Language: "en", Template: "notice",
+	return workflows.SendRequest{Conv: conv, EffectID: effect, Send: engine.Send{
+		Channel: engine.ChannelPush, To: to, Language: "en", Template: "notice",
 		Body: "Demo City Parking: bay 7 ends 12:30. Reply 1 to extend.", ValidUntil: v.clock.Now().Add(10 * time.Minute),
 	}}
 }
@@ -207,8 +208,8 @@ func TestSenderDismissIsSilent(t *testing.T) {
 	fcm, apns := fcmToken("1"), apnsToken("01")
 	v.register("u-1", push.PlatformFCM, fcm)
 	v.register("u-1", push.PlatformAPNs, apns)
-	req := workflows.SendRequest{Conv: conv, EffectID: conv + ":5:dismiss", Send: workflows.Send{
-		Channel: workflows.ChannelPush, To: phone1, Language: "en", Template: "dismiss", ValidUntil: v.clock.Now().Add(time.Minute)}}
+	req := workflows.SendRequest{Conv: conv, EffectID: conv + ":5:dismiss", Send: engine.Send{
+		Channel: engine.ChannelPush, To: phone1, Language: "en", Template: "dismiss", ValidUntil: v.clock.Now().Add(time.Minute)}}
 	if err := v.sender.Send(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 //go:embed lua/status.lua
@@ -95,7 +96,7 @@ func keyOut(id string) string { return "ppp:sms:out:" + id }
 func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {
 	m := req.Send
 	key := keyOut(req.EffectID)
-	log := s.Log.With("conv", req.Conv, "task", req.EffectID, "to", workflows.MaskPhone(m.To), "template", m.Template)
+	log := s.Log.With("conv", req.Conv, "task", req.EffectID, "to", engine.MaskPhone(m.To), "template", m.Template)
 	now := s.Now()
 	created, err := s.Redis.HSetNX(ctx, key, "status", "intent").Result()
 	if err != nil {
@@ -225,7 +226,7 @@ func (s *Sender) finish(ctx context.Context, key, status, code string) {
 
 // lookup finds a message this sender may already have created: same To,
 // From and body, sent since the intent was recorded.
-func (s *Sender) lookup(ctx context.Context, m workflows.Send, rec map[string]string) (string, error) {
+func (s *Sender) lookup(ctx context.Context, m engine.Send, rec map[string]string) (string, error) {
 	since := s.Now().Add(-time.Hour)
 	if ms, err := strconv.ParseInt(rec["created_ms"], 10, 64); err == nil {
 		since = time.UnixMilli(ms).Add(-time.Minute)

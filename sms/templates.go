@@ -4,16 +4,16 @@ import (
 	"fmt"
 	"strings"
 
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // CheckTemplates renders every template of every language with long sample
 // values and reports each one that needs more than maxSegments segments.
-func CheckTemplates(set *workflows.Settings, maxSegments int) error {
+func CheckTemplates(set *engine.Settings, maxSegments int) error {
 	var problems []string
 	for _, lang := range set.Languages() {
-		for _, name := range workflows.TemplateNames {
-			body, err := set.Render(lang, name, workflows.SampleMessageData())
+		for _, name := range engine.TemplateNames {
+			body, err := set.Render(lang, name, engine.SampleMessageData())
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("%s.%s: %v", lang, name, err))
 				continue
@@ -24,7 +24,7 @@ func CheckTemplates(set *workflows.Settings, maxSegments int) error {
 		}
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%w: messages too long:\n  - %s", workflows.ErrSettings, strings.Join(problems, "\n  - "))
+		return fmt.Errorf("%w: messages too long:\n  - %s", engine.ErrSettings, strings.Join(problems, "\n  - "))
 	}
 	return nil
 }

@@ -4,11 +4,11 @@ import (
 	"strings"
 	"testing"
 
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 func TestShippedTemplatesFitTwoSegments(t *testing.T) {
-	set, err := workflows.LoadSettings("")
+	set, err := engine.LoadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,10 +18,10 @@ func TestShippedTemplatesFitTwoSegments(t *testing.T) {
 }
 
 func TestCheckTemplatesReportsLongMessage(t *testing.T) {
-	yaml := string(workflows.DefaultSettingsYAML())
+	yaml := string(engine.DefaultSettingsYAML())
 	long := strings.Repeat("很長", 100)
 	yaml = strings.Replace(yaml, `status: "{{.Bay}}號車位付費至{{.Expiry}}。"`, `status: "`+long+`"`, 1)
-	set, err := workflows.ParseSettings([]byte(yaml))
+	set, err := engine.ParseSettings([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"ppprenew/sms"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/twiliohook"
 	"ppprenew/workflows/workflowstest"
 )
@@ -38,7 +39,7 @@ func downRedis(t *testing.T) *redis.Client {
 
 func TestInboundDuringStoreOutageAsksToSendAgain(t *testing.T) {
 	rdb := downRedis(t)
-	set, err := workflows.LoadSettings("")
+	set, err := engine.LoadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}

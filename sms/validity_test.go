@@ -16,6 +16,7 @@ import (
 	"ppprenew/sms"
 	"ppprenew/workflows"
 	"ppprenew/workflows/carrier"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 )
 
@@ -60,7 +61,7 @@ func (f *fakeTwilio) posts() []int {
 // validityEnv is an SMS sender on a real Redis, talking HTTP to fakeTwilio,
 // on a clock the test sets.
 type validityEnv struct {
-	set    *workflows.Settings
+	set    *engine.Settings
 	sender *sms.Sender
 	twilio *fakeTwilio
 	mu     sync.Mutex
@@ -77,7 +78,7 @@ func (v *validityEnv) setNow(t time.Time) {
 func newValidityEnv(t *testing.T) *validityEnv {
 	t.Helper()
 	rdb := redistest.Client(t, redistest.DBSMS)
-	set, err := workflows.LoadSettings("")
+	set, err := engine.LoadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,23 +96,23 @@ func newValidityEnv(t *testing.T) *validityEnv {
 
 // noticeText opens a conversation for a driver with their own lead time and
 // fires its notice; it returns the notice text and the paid-until time.
-func (v *validityEnv) noticeText(t *testing.T, txn string, lead, paid time.Duration) (workflows.Effect, time.Time) {
+func (v *validityEnv) noticeText(t *testing.T, txn string, lead, paid time.Duration) (engine.Effect, time.Time) {
 	t.Helper()
 	start := v.Now()
-	u := workflows.User{ID: "u-1", Phone: phone, Language: "en", CardToken: "tok", CardLast4: "4242", CardKind: workflows.CardCredit,
-		LeadTime: lead, Channels: []string{workflows.ChannelSMS}}
-	st, _ := workflows.Open(v.set, u, workflows.PaymentInput{TxnID: txn, MeterID: "M1", Bay: "1", PaidAt: start, PaidUntil: start.Add(paid)},
-		workflows.Facts{Known: true}, start)
-	tm := st.Timers[workflows.TimerNotice]
-	_, effects := workflows.Step(v.set, st, workflows.Input{Kind: workflows.InputTimer,
-		Timer: &workflows.TimerInput{Kind: workflows.TimerNotice, ID: tm.ID}}, tm.At)
+	u := engine.User{ID: "u-1", Phone: phone, Language: "en", CardToken: "tok", CardLast4: "4242", CardKind: engine.CardCredit,
+		LeadTime: lead, Channels: []string{engine.ChannelSMS}}
+	st, _ := engine.Open(v.set, u, engine.PaymentInput{TxnID: txn, MeterID: "M1", Bay: "1", PaidAt: start, PaidUntil: start.Add(paid)},
+		engine.Facts{Known: true}, start)
+	tm := st.Timers[engine.TimerNotice]
+	_, effects := engine.Step(v.set, st, engine.Input{Kind: engine.InputTimer,
+		Timer: &engine.TimerInput{Kind: engine.TimerNotice, ID: tm.ID}}, tm.At)
 	for _, e := range effects {
-		if e.Send != nil && e.Send.Template == "notice" && e.Send.Channel == workflows.ChannelSMS {
+		if e.Send != nil && e.Send.Template == "notice" && e.Send.Channel == engine.ChannelSMS {
 			return e, st.PaidUntil
 		}
 	}
 	t.Fatalf("no SMS notice in %+v", effects)
-	return workflows.Effect{}, time.Time{}
+	return engine.Effect{}, time.Time{}
 }
 
 // TestSMSNoticeIsNeverValidPastThePaidTime is the property end to end, from

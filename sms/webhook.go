@@ -14,6 +14,7 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/twiliohook"
 )
 
@@ -53,7 +54,7 @@ func (w *Webhooks) inbound(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := twiliohook.Form(c)
 	sid, from, body := f.Get("MessageSid"), f.Get("From"), f.Get("Body")
-	log := w.Log.With("task", sid, "from", workflows.MaskPhone(from))
+	log := w.Log.With("task", sid, "from", engine.MaskPhone(from))
 	if sid == "" || !e164.MatchString(from) {
 		w.Metrics.Inbound.WithLabelValues("malformed").Inc()
 		log.WarnContext(ctx, "inbound SMS without MessageSid or a valid From")
@@ -137,23 +138,23 @@ func (w *Webhooks) handle(ctx context.Context, sid, from, body string) (string, 
 }
 
 // answer maps a parsed text to the engine's channel-independent answer.
-func answer(r Reply) workflows.Answer {
+func answer(r Reply) engine.Answer {
 	switch r.Kind {
 	case ReplyChoice:
 		switch r.Choice {
 		case 1:
-			return workflows.AnswerOne
+			return engine.AnswerOne
 		case 2:
-			return workflows.AnswerTwo
+			return engine.AnswerTwo
 		case 3:
-			return workflows.AnswerThree
+			return engine.AnswerThree
 		}
 	case ReplyYes:
-		return workflows.AnswerYes
+		return engine.AnswerYes
 	case ReplyNo:
-		return workflows.AnswerNo
+		return engine.AnswerNo
 	}
-	return workflows.AnswerUnknown
+	return engine.AnswerUnknown
 }
 
 // status applies a delivery status callback. Statuses only move forward; a
@@ -226,12 +227,12 @@ func (w *Webhooks) failed(ctx context.Context, mid, codeStr string) error {
 		if ms, err := strconv.ParseInt(rec["valid_until_ms"], 10, 64); err == nil && ms > 0 && time.UnixMilli(ms).Before(valid) {
 			valid = time.UnixMilli(ms)
 		}
-		return w.Queue.Enqueue(ctx, rec["conv"], []workflows.Effect{{ID: retry, Kind: workflows.EffectSend, Send: &workflows.Send{
+		return w.Queue.Enqueue(ctx, rec["conv"], []engine.Effect{{ID: retry, Kind: engine.EffectSend, Send: &engine.Send{
 			Channel: "sms", To: rec["to"], Template: rec["template"], Body: rec["body"], ValidUntil: valid,
 		}}})
 	case rec["conv"] != "":
-		_, err := w.Runner.Apply(ctx, rec["conv"], workflows.Input{Kind: workflows.InputSendFailed,
-			Send: &workflows.SendFailure{EffectID: mid, Code: code, Channel: workflows.ChannelSMS, Template: rec["template"], Reason: "undelivered"}})
+		_, err := w.Runner.Apply(ctx, rec["conv"], engine.Input{Kind: engine.InputSendFailed,
+			Send: &engine.SendFailure{EffectID: mid, Code: code, Channel: engine.ChannelSMS, Template: rec["template"], Reason: "undelivered"}})
 		return err
 	}
 	return nil

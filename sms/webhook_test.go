@@ -17,6 +17,7 @@ import (
 	"ppprenew/sim"
 	"ppprenew/sms"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 	"ppprenew/workflows/twiliohook"
 	"ppprenew/workflows/workflowstest"
@@ -40,7 +41,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	rdb := redistest.Client(t, redistest.DBSMS)
-	set, err := workflows.LoadSettings("")
+	set, err := engine.LoadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	now := func() time.Time { return v.now }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	v.runner = &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, now), Queue: v.queue, Now: now, Log: log}
-	if err := v.runner.Registry.PutUser(context.Background(), workflows.User{ID: "u-1", Phone: phone, Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: workflows.CardCredit}); err != nil {
+	if err := v.runner.Registry.PutUser(context.Background(), engine.User{ID: "u-1", Phone: phone, Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: engine.CardCredit}); err != nil {
 		t.Fatal(err)
 	}
 	v.e = echo.New()
@@ -79,19 +80,19 @@ func inbound(sid, from, body string) url.Values {
 func (v *env) offered(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	id, err := v.runner.RecordPayment(ctx, workflows.PaymentInput{TxnID: "T1", MeterID: "M1", Bay: "7", CardToken: "tok_a", PaidAt: v.now, PaidUntil: v.now.Add(30 * time.Minute)})
+	id, err := v.runner.RecordPayment(ctx, engine.PaymentInput{TxnID: "T1", MeterID: "M1", Bay: "7", CardToken: "tok_a", PaidAt: v.now, PaidUntil: v.now.Add(30 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st, _ := v.runner.Store.Get(ctx, id)
-	v.now = st.Timers[workflows.TimerNotice].At
-	if _, err := v.runner.Apply(ctx, id, workflows.Input{Kind: workflows.InputTimer, Timer: &workflows.TimerInput{Kind: workflows.TimerNotice, ID: st.Timers[workflows.TimerNotice].ID}}); err != nil {
+	v.now = st.Timers[engine.TimerNotice].At
+	if _, err := v.runner.Apply(ctx, id, engine.Input{Kind: engine.InputTimer, Timer: &engine.TimerInput{Kind: engine.TimerNotice, ID: st.Timers[engine.TimerNotice].ID}}); err != nil {
 		t.Fatal(err)
 	}
 	return id
 }
 
-func (v *env) phase(t *testing.T, id string) workflows.Phase {
+func (v *env) phase(t *testing.T, id string) engine.Phase {
 	st, err := v.runner.Store.Get(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func TestInboundReplyStepsOnceUnderDuplicateDelivery(t *testing.T) {
 			t.Fatalf("delivery %d: %d %q, want 200 and empty TwiML", i, code, body)
 		}
 	}
-	if p := v.phase(t, id); p != workflows.PhaseQuoted {
+	if p := v.phase(t, id); p != engine.PhaseQuoted {
 		t.Fatalf("phase %s after a duplicated '1', want quoted (stepped once)", p)
 	}
 	if got := v.queue.Sends(); strings.Join(got, ",") != "notice,quote" {
@@ -128,7 +129,7 @@ func TestStopEndsConversationAndStartOptsBackIn(t *testing.T) {
 	v := newEnv(t)
 	id := v.offered(t)
 	v.post(t, "/twilio/sms", inbound("SM3", phone, "stop"))
-	if p := v.phase(t, id); p != workflows.PhaseOptedOut {
+	if p := v.phase(t, id); p != engine.PhaseOptedOut {
 		t.Fatalf("phase %s, want opted_out", p)
 	}
 	v.post(t, "/twilio/sms", inbound("SM4", phone, "1"))
@@ -203,7 +204,7 @@ func TestStatusFailuresReachTheConversation(t *testing.T) {
 	v.rdb.HSet(ctx, "ppp:sms:out:m-3", "status", "queued", "rank", 10, "to", phone, "conv", id)
 	path, f = status("m-3", "SM11", "failed", "21610")
 	v.post(t, path, f)
-	if p := v.phase(t, id); p != workflows.PhaseOptedOut {
+	if p := v.phase(t, id); p != engine.PhaseOptedOut {
 		t.Fatalf("phase %s after 21610, want opted_out", p)
 	}
 	if out, _ := v.runner.Registry.OptedOut(ctx, phone); !out {

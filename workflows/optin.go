@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"ppprenew/workflows/engine"
 )
 
 func keyPhoneStopped(phone string) string { return "ppp:phone:" + phone + ":stopped" }
@@ -61,11 +63,11 @@ func (r *Runner) OptIn(ctx context.Context, phone string) (int, error) {
 		} else if err != nil && !errors.Is(err, ErrNotFound) {
 			return n, err
 		}
-		next, err := r.Apply(ctx, id, Input{Kind: InputOptIn})
+		next, err := r.Apply(ctx, id, engine.Input{Kind: engine.InputOptIn})
 		if err != nil {
 			return n, err
 		}
-		if next.Phase != PhaseOptedOut {
+		if next.Phase != engine.PhaseOptedOut {
 			n++
 		}
 	}

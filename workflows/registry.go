@@ -9,34 +9,10 @@ import (
 	"regexp"
 	"time"
 
+	"ppprenew/workflows/engine"
+
 	"github.com/redis/go-redis/v9"
 )
-
-// User is a registered driver: a phone, a language and one registered card.
-// Card data is a gateway token plus the last four digits, never a number.
-type User struct {
-	ID        string   `json:"id"`
-	Phone     string   `json:"phone"`
-	Language  string   `json:"language"`
-	CardToken string   `json:"card_token"`
-	CardLast4 string   `json:"card_last4"`
-	CardKind  CardKind `json:"card_kind"`
-	// Channel is how the driver wants to be reached first: "sms", "voice"
-	// (a phone call with a keypad menu) or "push"; empty follows the
-	// operator's order.
-	Channel string `json:"channel,omitempty"`
-	// Channels is the driver's full preferred order, within what the
-	// operator allows; it wins over Channel.
-	Channels []string `json:"channels,omitempty"`
-	// LeadTime is the driver's reminder lead time (within the operator's
-	// range); zero uses the operator's.
-	LeadTime time.Duration `json:"lead_time,omitempty"`
-	// CallsInQuietHours lets calls reach the driver during quiet hours.
-	CallsInQuietHours bool `json:"calls_in_quiet_hours,omitempty"`
-	// PINHash is the bcrypt hash of the driver's voice PIN, if any.
-	PINHash   string    `json:"pin_hash,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-}
 
 // Registry keeps registered users, blacklists, SMS opt-outs and operator
 // alerts in Redis.
@@ -76,17 +52,17 @@ func NewRegistry(rdb redis.UniversalClient, now func() time.Time) *Registry {
 // another user is refused with ErrExists, an ill-formed id with
 // ErrInvalidID. The record and its indexes change in one step: a phone or
 // card the user no longer has stops pointing at the user.
-func (r *Registry) PutUser(ctx context.Context, u User) error {
+func (r *Registry) PutUser(ctx context.Context, u engine.User) error {
 	return r.putUser(ctx, u, false)
 }
 
 // UpdateUser changes a registered user like PutUser, and answers
 // ErrNotFound when no user has that id.
-func (r *Registry) UpdateUser(ctx context.Context, u User) error {
+func (r *Registry) UpdateUser(ctx context.Context, u engine.User) error {
 	return r.putUser(ctx, u, true)
 }
 
-func (r *Registry) putUser(ctx context.Context, u User, mustExist bool) error {
+func (r *Registry) putUser(ctx context.Context, u engine.User, mustExist bool) error {
 	if !ValidUserID(u.ID) {
 		return fmt.Errorf("user %q: %w", u.ID, ErrInvalidID)
 	}
@@ -102,7 +78,7 @@ func (r *Registry) putUser(ctx context.Context, u User, mustExist bool) error {
 		next := u
 		oldPhone, oldCard := keyUserPhone(u.Phone), keyUserCard(u.CardToken)
 		if oldRaw != "" {
-			var old User
+			var old engine.User
 			if err := json.Unmarshal([]byte(oldRaw), &old); err != nil {
 				return fmt.Errorf("user %s: %w", u.ID, err)
 			}
@@ -141,49 +117,49 @@ func (r *Registry) putUser(ctx context.Context, u User, mustExist bool) error {
 }
 
 // User loads a user by id. An ill-formed id names no user: ErrNotFound.
-func (r *Registry) User(ctx context.Context, id string) (User, error) {
+func (r *Registry) User(ctx context.Context, id string) (engine.User, error) {
 	if !ValidUserID(id) {
-		return User{}, fmt.Errorf("user %q: %w", id, ErrNotFound)
+		return engine.User{}, fmt.Errorf("user %q: %w", id, ErrNotFound)
 	}
 	raw, err := r.rdb.Get(ctx, keyUser(id)).Result()
 	if errors.Is(err, redis.Nil) {
-		return User{}, fmt.Errorf("user %s: %w", id, ErrNotFound)
+		return engine.User{}, fmt.Errorf("user %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return User{}, err
+		return engine.User{}, err
 	}
-	var u User
+	var u engine.User
 	return u, json.Unmarshal([]byte(raw), &u)
 }
 
 // userBy follows an index key to its user. An entry whose user no longer
 // has the phone or card (left by an earlier version) is not followed.
-func (r *Registry) userBy(ctx context.Context, key string, holds func(User) bool) (User, error) {
+func (r *Registry) userBy(ctx context.Context, key string, holds func(engine.User) bool) (engine.User, error) {
 	id, err := r.rdb.Get(ctx, key).Result()
 	if errors.Is(err, redis.Nil) {
-		return User{}, ErrNotFound
+		return engine.User{}, ErrNotFound
 	}
 	if err != nil {
-		return User{}, err
+		return engine.User{}, err
 	}
 	u, err := r.User(ctx, id)
 	if err != nil {
-		return User{}, err
+		return engine.User{}, err
 	}
 	if !holds(u) {
-		return User{}, ErrNotFound
+		return engine.User{}, ErrNotFound
 	}
 	return u, nil
 }
 
 // UserByPhone finds the user registered with an E.164 phone number.
-func (r *Registry) UserByPhone(ctx context.Context, phone string) (User, error) {
-	return r.userBy(ctx, keyUserPhone(phone), func(u User) bool { return u.Phone == phone })
+func (r *Registry) UserByPhone(ctx context.Context, phone string) (engine.User, error) {
+	return r.userBy(ctx, keyUserPhone(phone), func(u engine.User) bool { return u.Phone == phone })
 }
 
 // UserByCard finds the user whose registered card has this token.
-func (r *Registry) UserByCard(ctx context.Context, token string) (User, error) {
-	return r.userBy(ctx, keyUserCard(token), func(u User) bool { return u.CardToken == token })
+func (r *Registry) UserByCard(ctx context.Context, token string) (engine.User, error) {
+	return r.userBy(ctx, keyUserCard(token), func(u engine.User) bool { return u.CardToken == token })
 }
 
 // Blacklist adds a phone or card token with a reason (bad debt, stolen,
@@ -217,8 +193,8 @@ func blacklistKey(kind string) (string, error) {
 
 // Facts returns what the registry knows about a driver right now:
 // blacklist reasons, whether they have the app, and SMS opt-out.
-func (r *Registry) Facts(ctx context.Context, userID, phone, card string) (Facts, error) {
-	f := Facts{Known: true}
+func (r *Registry) Facts(ctx context.Context, userID, phone, card string) (engine.Facts, error) {
+	f := engine.Facts{Known: true}
 	vals, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.HGet(ctx, keyBlacklistPhone, phone)
 		p.HGet(ctx, keyBlacklistCard, card)
@@ -255,7 +231,7 @@ func (r *Registry) OptedOut(ctx context.Context, phone string) (bool, error) {
 type Alert struct {
 	At   time.Time `json:"at"`
 	Conv string    `json:"conversation"`
-	AlertEffect
+	engine.AlertEffect
 	Meter string `json:"meter,omitempty"`
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 )
 
@@ -17,8 +18,8 @@ func newRegistry(t *testing.T) *workflows.Registry {
 	return workflows.NewRegistry(rdb, func() time.Time { return time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC) })
 }
 
-func driver(id, phone, card string) workflows.User {
-	return workflows.User{ID: id, Phone: phone, Language: "en", CardToken: card, CardLast4: "4242", CardKind: workflows.CardCredit}
+func driver(id, phone, card string) engine.User {
+	return engine.User{ID: id, Phone: phone, Language: "en", CardToken: card, CardLast4: "4242", CardKind: engine.CardCredit}
 }
 
 func TestRegistryPhoneChangeLeavesNoStaleIndex(t *testing.T) {
@@ -57,7 +58,7 @@ func TestRegistryRefusesAPhoneOrCardOfAnotherUser(t *testing.T) {
 	if err := r.PutUser(ctx, driver("u-1", "+85291234567", "tok_a")); err != nil {
 		t.Fatal(err)
 	}
-	for name, u := range map[string]workflows.User{
+	for name, u := range map[string]engine.User{
 		"phone": driver("u-2", "+85291234567", "tok_b"),
 		"card":  driver("u-2", "+85291234568", "tok_a"),
 	} {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"slices"
 	"time"
+
+	"ppprenew/workflows/engine"
 )
 
 // ErrNoSession means a reply came from a phone with no open conversation.
@@ -14,13 +16,13 @@ var ErrNoSession = errors.New("no active parking session")
 
 // EffectQueue carries effects out durably (asynq in production).
 type EffectQueue interface {
-	Enqueue(ctx context.Context, convID string, effects []Effect) error
+	Enqueue(ctx context.Context, convID string, effects []engine.Effect) error
 }
 
 // Runner applies inputs to conversations: load, Step, commit with a version
 // check, then enqueue the effects. It is the only writer of conversations.
 type Runner struct {
-	Settings *Settings
+	Settings *engine.Settings
 	Store    *Store
 	Registry *Registry
 	Queue    EffectQueue
@@ -32,35 +34,35 @@ type Runner struct {
 const maxConflicts = 16
 
 // Apply feeds one input to a conversation and returns its new state.
-func (r *Runner) Apply(ctx context.Context, id string, in Input) (State, error) {
+func (r *Runner) Apply(ctx context.Context, id string, in engine.Input) (engine.State, error) {
 	st, _, err := r.ApplyInline(ctx, id, in)
 	return st, err
 }
 
 // ApplyInline is Apply for a keypad reply in a call: it also returns the
 // messages to speak in the call's answer, which are not enqueued.
-func (r *Runner) ApplyInline(ctx context.Context, id string, in Input) (State, []Effect, error) {
+func (r *Runner) ApplyInline(ctx context.Context, id string, in engine.Input) (engine.State, []engine.Effect, error) {
 	return r.applyIf(ctx, id, in, nil)
 }
 
 // applyIf applies in only if cond (when not nil) holds for the very version
 // of the conversation that is stepped and committed; otherwise it returns
 // that state and ErrPrecondition, and nothing changes.
-func (r *Runner) applyIf(ctx context.Context, id string, in Input, cond func(State) bool) (State, []Effect, error) {
+func (r *Runner) applyIf(ctx context.Context, id string, in engine.Input, cond func(engine.State) bool) (engine.State, []engine.Effect, error) {
 	for range maxConflicts {
 		st, err := r.Store.Get(ctx, id)
 		if err != nil {
-			return State{}, nil, err
+			return engine.State{}, nil, err
 		}
 		if cond != nil && !cond(st) {
 			return st, nil, ErrPrecondition
 		}
 		if in.Facts, err = r.Registry.Facts(ctx, st.UserID, st.Phone, st.CardToken); err != nil {
-			return State{}, nil, err
+			return engine.State{}, nil, err
 		}
-		next, effects := Step(r.Settings, st, in, r.Now())
+		next, effects := engine.Step(r.Settings, st, in, r.Now())
 		if next.Version == st.Version {
-			r.Log.DebugContext(ctx, "input changed nothing", "conv", id, "input", describeInput(in, r.Settings.Location()), "phase", st.Phase)
+			r.Log.DebugContext(ctx, "input changed nothing", "conv", id, "input", engine.DescribeInput(in, r.Settings.Location()), "phase", st.Phase)
 			return st, nil, nil
 		}
 		err = r.Store.Save(ctx, next, st.Version, r.history(st.Phase, next, in, effects), durable(effects))
@@ -68,19 +70,19 @@ func (r *Runner) applyIf(ctx context.Context, id string, in Input, cond func(Sta
 			continue
 		}
 		if err != nil {
-			return State{}, nil, err
+			return engine.State{}, nil, err
 		}
-		r.Log.InfoContext(ctx, "conversation stepped", "conv", id, "input", describeInput(in, r.Settings.Location()), "from", st.Phase, "to", next.Phase, "effects", len(effects))
+		r.Log.InfoContext(ctx, "conversation stepped", "conv", id, "input", engine.DescribeInput(in, r.Settings.Location()), "from", st.Phase, "to", next.Phase, "effects", len(effects))
 		r.enqueue(ctx, id, durable(effects))
 		return next, inline(effects), nil
 	}
-	return State{}, nil, fmt.Errorf("conversation %s: %w after %d attempts", id, ErrConflict, maxConflicts)
+	return engine.State{}, nil, fmt.Errorf("conversation %s: %w after %d attempts", id, ErrConflict, maxConflicts)
 }
 
 // durable are the effects carried out by tasks; inline are spoken in the
 // current call.
-func durable(effects []Effect) []Effect {
-	var out []Effect
+func durable(effects []engine.Effect) []engine.Effect {
+	var out []engine.Effect
 	for _, e := range effects {
 		if (e.Send == nil || !e.Send.Inline) && e.Note == nil {
 			out = append(out, e)
@@ -89,8 +91,8 @@ func durable(effects []Effect) []Effect {
 	return out
 }
 
-func inline(effects []Effect) []Effect {
-	var out []Effect
+func inline(effects []engine.Effect) []engine.Effect {
+	var out []engine.Effect
 	for _, e := range effects {
 		if e.Send != nil && e.Send.Inline {
 			out = append(out, e)
@@ -102,7 +104,7 @@ func inline(effects []Effect) []Effect {
 // enqueue hands effects to the queue after the commit. A failure is logged,
 // not returned: the input is committed and must not be applied again, and the
 // effects are stored with the state for Recover to enqueue again.
-func (r *Runner) enqueue(ctx context.Context, id string, effects []Effect) {
+func (r *Runner) enqueue(ctx context.Context, id string, effects []engine.Effect) {
 	if len(effects) == 0 {
 		return
 	}
@@ -142,8 +144,8 @@ func (r *Runner) Recover(ctx context.Context, window time.Duration) (int, error)
 // it. A payment by a registered card then opens a conversation; the same card
 // paying again at its bay extends its conversation. It is idempotent per
 // transaction.
-func (r *Runner) RecordPayment(ctx context.Context, p PaymentInput) (string, error) {
-	id := ConversationID(p.MeterID, p.TxnID)
+func (r *Runner) RecordPayment(ctx context.Context, p engine.PaymentInput) (string, error) {
+	id := engine.ConversationID(p.MeterID, p.TxnID)
 	if _, err := r.Store.Get(ctx, id); err == nil {
 		return id, nil // uploaded again
 	} else if !errors.Is(err, ErrNotFound) {
@@ -156,17 +158,17 @@ func (r *Runner) RecordPayment(ctx context.Context, p PaymentInput) (string, err
 		}
 		switch {
 		case err != nil || st.Phase.Terminal():
-		case contains(st.Payments, p.TxnID):
+		case slices.Contains(st.Payments, p.TxnID):
 			return cur, nil // a top-up uploaded again
 		case st.CardToken == p.CardToken:
-			_, err := r.Apply(ctx, cur, Input{Kind: InputPayment, Payment: &p})
+			_, err := r.Apply(ctx, cur, engine.Input{Kind: engine.InputPayment, Payment: &p})
 			return cur, err
 		case p.PaidAt.Before(st.StayStart):
 			// A late upload of a payment made before this driver's: it
 			// does not take the bay from them.
 			r.Log.InfoContext(ctx, "earlier payment at a bay uploaded late", "meter", p.MeterID, "bay", p.Bay, "txn", p.TxnID, "conv", cur)
 		default:
-			if _, err := r.Apply(ctx, cur, Input{Kind: InputSuperseded}); err != nil {
+			if _, err := r.Apply(ctx, cur, engine.Input{Kind: engine.InputSuperseded}); err != nil {
 				return "", err
 			}
 		}
@@ -185,8 +187,8 @@ func (r *Runner) RecordPayment(ctx context.Context, p PaymentInput) (string, err
 	if err != nil {
 		return "", err
 	}
-	st, effects := Open(r.Settings, u, p, facts, r.Now())
-	in := Input{Kind: InputPayment, Payment: &p, Facts: facts}
+	st, effects := engine.Open(r.Settings, u, p, facts, r.Now())
+	in := engine.Input{Kind: engine.InputPayment, Payment: &p, Facts: facts}
 	err = r.Store.Save(ctx, st, 0, r.history("", st, in, effects), durable(effects))
 	if errors.Is(err, ErrConflict) {
 		return id, nil // opened concurrently by the same upload
@@ -201,15 +203,15 @@ func (r *Runner) RecordPayment(ctx context.Context, p PaymentInput) (string, err
 
 // Reply routes a driver's answer to their most recently prompted open
 // conversation. It returns ErrNoSession when there is none.
-func (r *Runner) Reply(ctx context.Context, phone string, a Answer, channel string) (State, error) {
+func (r *Runner) Reply(ctx context.Context, phone string, a engine.Answer, channel string) (engine.State, error) {
 	ids, err := r.Store.OpenForPhone(ctx, phone)
 	if err != nil {
-		return State{}, err
+		return engine.State{}, err
 	}
 	if len(ids) == 0 {
-		return State{}, ErrNoSession
+		return engine.State{}, ErrNoSession
 	}
-	return r.Apply(ctx, ids[0], Input{Kind: InputReply, Reply: &ReplyInput{Answer: a, Channel: channel}})
+	return r.Apply(ctx, ids[0], engine.Input{Kind: engine.InputReply, Reply: &engine.ReplyInput{Answer: a, Channel: channel}})
 }
 
 // OptOut records a phone's STOP and ends its open conversations; OptIn
@@ -226,7 +228,7 @@ func (r *Runner) OptOut(ctx context.Context, phone string) error {
 		return err
 	}
 	for _, id := range ids {
-		if _, err := r.Apply(ctx, id, Input{Kind: InputOptOut}); err != nil {
+		if _, err := r.Apply(ctx, id, engine.Input{Kind: engine.InputOptOut}); err != nil {
 			return err
 		}
 	}
@@ -237,12 +239,12 @@ func (r *Runner) OptOut(ctx context.Context, phone string) error {
 // session, opted in). key makes it idempotent, for example the inbound
 // message id it answers.
 func (r *Runner) Notify(ctx context.Context, key, phone, language, template string) error {
-	d := MessageData{Operator: r.Settings.Operator, HelpContact: r.Settings.HelpContact}
+	d := engine.MessageData{Operator: r.Settings.Operator, HelpContact: r.Settings.HelpContact}
 	body, err := r.Settings.Render(language, template, d)
 	if err != nil {
 		return err
 	}
-	return r.Queue.Enqueue(ctx, "", []Effect{{ID: "notify:" + key + ":" + template, Kind: EffectSend, Send: &Send{
+	return r.Queue.Enqueue(ctx, "", []engine.Effect{{ID: "notify:" + key + ":" + template, Kind: engine.EffectSend, Send: &engine.Send{
 		Channel: "sms", To: phone, Language: r.Settings.Language(language), Template: template, Body: body,
 		ValidUntil: r.Now().Add(r.Settings.LeadTime),
 	}}})
@@ -256,98 +258,20 @@ var ErrPrecondition = errors.New("conversation is not as required")
 // the check and the step see the same version, so a driver confirming the
 // quote they were shown never confirms one that changed meanwhile. When cond
 // fails it returns the conversation as it is and ErrPrecondition.
-func (r *Runner) ReplyOnIf(ctx context.Context, id string, a Answer, channel string, cond func(State) bool) (State, []Effect, error) {
-	return r.applyIf(ctx, id, Input{Kind: InputReply, Reply: &ReplyInput{Answer: a, Channel: channel}}, cond)
+func (r *Runner) ReplyOnIf(ctx context.Context, id string, a engine.Answer, channel string, cond func(engine.State) bool) (engine.State, []engine.Effect, error) {
+	return r.applyIf(ctx, id, engine.Input{Kind: engine.InputReply, Reply: &engine.ReplyInput{Answer: a, Channel: channel}}, cond)
 }
 
 // ReplyOn answers a specific conversation (a call knows which one it is
 // about) and returns the messages to speak inline.
-func (r *Runner) ReplyOn(ctx context.Context, id string, a Answer, channel string) (State, []Effect, error) {
-	return r.ApplyInline(ctx, id, Input{Kind: InputReply, Reply: &ReplyInput{Answer: a, Channel: channel}})
+func (r *Runner) ReplyOn(ctx context.Context, id string, a engine.Answer, channel string) (engine.State, []engine.Effect, error) {
+	return r.ApplyInline(ctx, id, engine.Input{Kind: engine.InputReply, Reply: &engine.ReplyInput{Answer: a, Channel: channel}})
 }
 
-func (r *Runner) history(from Phase, st State, in Input, effects []Effect) HistoryEntry {
-	h := HistoryEntry{At: r.Now(), Version: st.Version, Input: describeInput(in, r.Settings.Location()), From: from, To: st.Phase}
+func (r *Runner) history(from engine.Phase, st engine.State, in engine.Input, effects []engine.Effect) HistoryEntry {
+	h := HistoryEntry{At: r.Now(), Version: st.Version, Input: engine.DescribeInput(in, r.Settings.Location()), From: from, To: st.Phase}
 	for _, e := range effects {
-		h.Effects = append(h.Effects, DescribeEffect(e, r.Settings.Location()))
+		h.Effects = append(h.Effects, engine.DescribeEffect(e, r.Settings.Location()))
 	}
 	return h
-}
-
-func describeInput(in Input, loc *time.Location) string {
-	switch in.Kind {
-	case InputPayment:
-		if p := in.Payment; p != nil {
-			return fmt.Sprintf("payment %s at meter %s bay %s, paid until %s", p.TxnID, p.MeterID, p.Bay, p.PaidUntil.In(loc).Format("15:04:05"))
-		}
-	case InputTimer:
-		if t := in.Timer; t != nil {
-			return "timer " + string(t.Kind)
-		}
-	case InputReply:
-		if r := in.Reply; r != nil {
-			return fmt.Sprintf("reply %q by %s", string(r.Answer), r.Channel)
-		}
-	case InputCharge:
-		if c := in.Charge; c != nil {
-			return strings.TrimSpace(fmt.Sprintf("charge %s %s", c.Outcome, c.ChargeID))
-		}
-	case InputMeterAck:
-		if a := in.Ack; a != nil {
-			return fmt.Sprintf("meter ack %s applied=%t paid until %s", a.CommandID, a.Applied, a.PaidUntil.In(loc).Format("15:04:05"))
-		}
-	case InputSendFailed:
-		if s := in.Send; s != nil {
-			return strings.TrimSpace(fmt.Sprintf("send failed %s %s code %d %s", s.Channel, s.EffectID, s.Code, s.Reason))
-		}
-	}
-	return string(in.Kind)
-}
-
-// DescribeEffect is a one-line, human-readable account of an effect for
-// histories and transcripts.
-func DescribeEffect(e Effect, loc *time.Location) string {
-	switch {
-	case e.Send != nil:
-		ch := e.Send.Channel
-		if e.Send.Inline {
-			ch += " (inline)"
-		}
-		return fmt.Sprintf("send %s %s: %s", ch, e.Send.Template, e.Send.Body)
-	case e.Timer != nil:
-		return fmt.Sprintf("timer %s at %s", e.Timer.Kind, e.Timer.At.In(loc).Format("15:04:05"))
-	case e.Charge != nil:
-		if e.Charge.Lookup {
-			return fmt.Sprintf("look up charge key %s", e.Charge.Key)
-		}
-		return fmt.Sprintf("charge %s card %s key %s", e.Charge.Amount.Format(e.Charge.Currency), MaskToken(e.Charge.CardToken), e.Charge.Key)
-	case e.Meter != nil:
-		return fmt.Sprintf("meter %s renew bay %s until %s (command %s)", e.Meter.MeterID, e.Meter.Bay, e.Meter.PaidUntil.In(loc).Format("15:04:05"), e.Meter.CommandID)
-	case e.Alert != nil:
-		return fmt.Sprintf("operator alert %s: %s", e.Alert.Code, e.Alert.Message)
-	case e.Note != nil:
-		return fmt.Sprintf("skipped %s: %s", e.Note.Skipped, e.Note.Reason)
-	}
-	return string(e.Kind)
-}
-
-// MaskToken shows only the last four characters of a card token.
-func MaskToken(t string) string {
-	if len(t) <= 4 {
-		return "****"
-	}
-	return "****" + t[len(t)-4:]
-}
-
-// MaskPhone keeps the country code and the last two digits of a phone
-// number, for logs.
-func MaskPhone(p string) string {
-	if len(p) <= 6 {
-		return "***"
-	}
-	n := 3
-	if strings.HasPrefix(p, "+1") || strings.HasPrefix(p, "+7") {
-		n = 2
-	}
-	return p[:n] + strings.Repeat("*", len(p)-n-2) + p[len(p)-2:]
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 	"ppprenew/workflows/workflowstest"
 )
@@ -26,7 +27,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	rdb := redistest.Client(t, redistest.DBWorkflows)
-	set, err := workflows.LoadSettings("")
+	set, err := engine.LoadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,9 +35,9 @@ func newFixture(t *testing.T) *fixture {
 	f.runner = &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, func() time.Time { return f.now }),
 		Queue: f.queue, Now: func() time.Time { return f.now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx := context.Background()
-	for _, u := range []workflows.User{
-		{ID: "u-1", Phone: "+85291234567", Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: workflows.CardCredit},
-		{ID: "u-2", Phone: "+85291234568", Language: "zh-HK", CardToken: "tok_b", CardLast4: "1111", CardKind: workflows.CardCredit},
+	for _, u := range []engine.User{
+		{ID: "u-1", Phone: "+85291234567", Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: engine.CardCredit},
+		{ID: "u-2", Phone: "+85291234568", Language: "zh-HK", CardToken: "tok_b", CardLast4: "1111", CardKind: engine.CardCredit},
 	} {
 		if err := f.runner.Registry.PutUser(ctx, u); err != nil {
 			t.Fatal(err)
@@ -47,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) pay(t *testing.T, txn, card string) string {
 	t.Helper()
-	id, err := f.runner.RecordPayment(context.Background(), workflows.PaymentInput{
+	id, err := f.runner.RecordPayment(context.Background(), engine.PaymentInput{
 		TxnID: txn, MeterID: "M1", Bay: "7", CardToken: card, PaidAt: f.now, PaidUntil: f.now.Add(30 * time.Minute), Location: "Pier",
 	})
 	if err != nil {
@@ -56,7 +57,7 @@ func (f *fixture) pay(t *testing.T, txn, card string) string {
 	return id
 }
 
-func (f *fixture) fire(t *testing.T, id string, kind workflows.TimerKind) {
+func (f *fixture) fire(t *testing.T, id string, kind engine.TimerKind) {
 	t.Helper()
 	st, err := f.runner.Store.Get(context.Background(), id)
 	if err != nil {
@@ -64,7 +65,7 @@ func (f *fixture) fire(t *testing.T, id string, kind workflows.TimerKind) {
 	}
 	tm := st.Timers[kind]
 	f.now = tm.At
-	if _, err := f.runner.Apply(context.Background(), id, workflows.Input{Kind: workflows.InputTimer, Timer: &workflows.TimerInput{Kind: kind, ID: tm.ID}}); err != nil {
+	if _, err := f.runner.Apply(context.Background(), id, engine.Input{Kind: engine.InputTimer, Timer: &engine.TimerInput{Kind: kind, ID: tm.ID}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -75,7 +76,7 @@ func TestRecordPaymentIsIdempotentAndIgnoresUnregisteredCards(t *testing.T) {
 	if again := f.pay(t, "T1", "tok_a"); again != id {
 		t.Fatalf("second upload opened %q, want %q", again, id)
 	}
-	if other, err := f.runner.RecordPayment(context.Background(), workflows.PaymentInput{
+	if other, err := f.runner.RecordPayment(context.Background(), engine.PaymentInput{
 		TxnID: "T9", MeterID: "M1", Bay: "8", CardToken: "tok_unknown", PaidAt: f.now, PaidUntil: f.now.Add(time.Hour),
 	}); err != nil || other != "" {
 		t.Fatalf("unregistered card opened %q (%v)", other, err)
@@ -93,19 +94,19 @@ func TestNewDriverSupersedesPendingRenewal(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	first := f.pay(t, "T1", "tok_a")
-	f.fire(t, first, workflows.TimerNotice)
-	if _, err := f.runner.Reply(ctx, "+85291234567", workflows.AnswerOne, "sms"); err != nil {
+	f.fire(t, first, engine.TimerNotice)
+	if _, err := f.runner.Reply(ctx, "+85291234567", engine.AnswerOne, "sms"); err != nil {
 		t.Fatal(err)
 	}
 	second := f.pay(t, "T2", "tok_b")
 	st, err := f.runner.Store.Get(ctx, first)
-	if err != nil || st.Phase != workflows.PhaseSuperseded {
+	if err != nil || st.Phase != engine.PhaseSuperseded {
 		t.Fatalf("first conversation %s %v, want superseded", st.Phase, err)
 	}
 	if at, _ := f.runner.Store.AtBay(ctx, "M1", "7"); at != second {
 		t.Fatalf("bay points at %q, want %q", at, second)
 	}
-	if _, err := f.runner.Reply(ctx, "+85291234567", workflows.AnswerOne, "sms"); !errors.Is(err, workflows.ErrNoSession) {
+	if _, err := f.runner.Reply(ctx, "+85291234567", engine.AnswerOne, "sms"); !errors.Is(err, workflows.ErrNoSession) {
 		t.Fatalf("late reply: %v, want ErrNoSession", err)
 	}
 	sends := f.queue.Sends()
@@ -120,16 +121,16 @@ func TestUnregisteredPayerSupersedesPendingRenewal(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	first := f.pay(t, "T1", "tok_a")
-	f.fire(t, first, workflows.TimerNotice)
+	f.fire(t, first, engine.TimerNotice)
 	f.now = f.now.Add(time.Minute)
 	if id := f.pay(t, "T2", "tok_stranger"); id != "" {
 		t.Fatalf("unregistered card opened %q", id)
 	}
 	st, err := f.runner.Store.Get(ctx, first)
-	if err != nil || st.Phase != workflows.PhaseSuperseded {
+	if err != nil || st.Phase != engine.PhaseSuperseded {
 		t.Fatalf("first conversation %s %v, want superseded", st.Phase, err)
 	}
-	if _, err := f.runner.Reply(ctx, "+85291234567", workflows.AnswerOne, "sms"); !errors.Is(err, workflows.ErrNoSession) {
+	if _, err := f.runner.Reply(ctx, "+85291234567", engine.AnswerOne, "sms"); !errors.Is(err, workflows.ErrNoSession) {
 		t.Fatalf("reply after the bay was paid by another card: %v, want ErrNoSession", err)
 	}
 	sends := f.queue.Sends()
@@ -143,7 +144,7 @@ func TestLateUploadOfAnEarlierPaymentDoesNotSupersede(t *testing.T) {
 	ctx := context.Background()
 	earlier := f.now.Add(-20 * time.Minute)
 	first := f.pay(t, "T5", "tok_a")
-	if _, err := f.runner.RecordPayment(ctx, workflows.PaymentInput{TxnID: "T4", MeterID: "M1", Bay: "7", CardToken: "tok_stranger", PaidAt: earlier, PaidUntil: earlier.Add(15 * time.Minute)}); err != nil {
+	if _, err := f.runner.RecordPayment(ctx, engine.PaymentInput{TxnID: "T4", MeterID: "M1", Bay: "7", CardToken: "tok_stranger", PaidAt: earlier, PaidUntil: earlier.Add(15 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := f.runner.Store.Get(ctx, first); err != nil || st.Phase.Terminal() {
@@ -156,7 +157,7 @@ func TestSameCardPayingAgainExtendsTheConversation(t *testing.T) {
 	ctx := context.Background()
 	first := f.pay(t, "T1", "tok_a")
 	f.now = f.now.Add(10 * time.Minute)
-	if got, err := f.runner.RecordPayment(ctx, workflows.PaymentInput{TxnID: "T2", MeterID: "M1", Bay: "7", CardToken: "tok_a", PaidAt: f.now, PaidUntil: f.now.Add(time.Hour)}); err != nil || got != first {
+	if got, err := f.runner.RecordPayment(ctx, engine.PaymentInput{TxnID: "T2", MeterID: "M1", Bay: "7", CardToken: "tok_a", PaidAt: f.now, PaidUntil: f.now.Add(time.Hour)}); err != nil || got != first {
 		t.Fatalf("top-up went to %q (%v), want %q", got, err, first)
 	}
 	st, _ := f.runner.Store.Get(ctx, first)
@@ -171,20 +172,20 @@ func TestConcurrentRepliesStepOnceEach(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	id := f.pay(t, "T1", "tok_a")
-	f.fire(t, id, workflows.TimerNotice)
+	f.fire(t, id, engine.TimerNotice)
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := f.runner.Reply(ctx, "+85291234567", workflows.AnswerOne, "sms"); err != nil {
+			if _, err := f.runner.Reply(ctx, "+85291234567", engine.AnswerOne, "sms"); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
 	st, _ := f.runner.Store.Get(ctx, id)
-	if st.Phase != workflows.PhaseCharging || st.Version != 4 {
+	if st.Phase != engine.PhaseCharging || st.Version != 4 {
 		t.Fatalf("phase %s v%d, want charging v4 (quote, then confirm)", st.Phase, st.Version)
 	}
 	charges := 0
@@ -232,9 +233,9 @@ func TestTaskQueueDuplicateEnqueueCountsAsDone(t *testing.T) {
 	cli := asynq.NewClient(asynq.RedisClientOpt{Addr: redistest.Addr(), DB: redistest.DBWorkflows})
 	defer cli.Close()
 	q := &workflows.TaskQueue{Client: cli, Config: workflows.DefaultTaskConfig()}
-	e := workflows.Effect{ID: "c-1:3:timer-notice", Kind: workflows.EffectArmTimer, Timer: &workflows.TimerEffect{Kind: workflows.TimerNotice, At: time.Now().Add(time.Hour)}}
+	e := engine.Effect{ID: "c-1:3:timer-notice", Kind: engine.EffectArmTimer, Timer: &engine.TimerEffect{Kind: engine.TimerNotice, At: time.Now().Add(time.Hour)}}
 	for range 3 {
-		if err := q.Enqueue(context.Background(), "c-1", []workflows.Effect{e}); err != nil {
+		if err := q.Enqueue(context.Background(), "c-1", []engine.Effect{e}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -254,13 +255,13 @@ func TestAnswerRacingTheEscalationStepHasOneOutcome(t *testing.T) {
 	ctx := context.Background()
 	for i := range 10 {
 		txn := fmt.Sprintf("R%d", i)
-		id, err := f.runner.RecordPayment(ctx, workflows.PaymentInput{TxnID: txn, MeterID: "M" + txn, Bay: "1", CardToken: "tok_a", PaidAt: f.now, PaidUntil: f.now.Add(30 * time.Minute)})
+		id, err := f.runner.RecordPayment(ctx, engine.PaymentInput{TxnID: txn, MeterID: "M" + txn, Bay: "1", CardToken: "tok_a", PaidAt: f.now, PaidUntil: f.now.Add(30 * time.Minute)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.fire(t, id, workflows.TimerNotice)
+		f.fire(t, id, engine.TimerNotice)
 		st, _ := f.runner.Store.Get(ctx, id)
-		esc, ok := st.Timers[workflows.TimerEscalate]
+		esc, ok := st.Timers[engine.TimerEscalate]
 		if !ok {
 			t.Fatalf("no escalation armed after the notice: %+v", st.Timers)
 		}
@@ -269,13 +270,13 @@ func TestAnswerRacingTheEscalationStepHasOneOutcome(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			if _, err := f.runner.Apply(ctx, id, workflows.Input{Kind: workflows.InputReply, Reply: &workflows.ReplyInput{Answer: workflows.AnswerOne, Channel: "sms"}}); err != nil {
+			if _, err := f.runner.Apply(ctx, id, engine.Input{Kind: engine.InputReply, Reply: &engine.ReplyInput{Answer: engine.AnswerOne, Channel: "sms"}}); err != nil {
 				t.Error(err)
 			}
 		}()
 		go func() {
 			defer wg.Done()
-			if _, err := f.runner.Apply(ctx, id, workflows.Input{Kind: workflows.InputTimer, Timer: &workflows.TimerInput{Kind: workflows.TimerEscalate, ID: esc.ID}}); err != nil {
+			if _, err := f.runner.Apply(ctx, id, engine.Input{Kind: engine.InputTimer, Timer: &engine.TimerInput{Kind: engine.TimerEscalate, ID: esc.ID}}); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -287,10 +288,10 @@ func TestAnswerRacingTheEscalationStepHasOneOutcome(t *testing.T) {
 				quotes++
 			}
 		}
-		if st.Phase != workflows.PhaseQuoted || quotes != 1 {
+		if st.Phase != engine.PhaseQuoted || quotes != 1 {
 			t.Fatalf("round %d: phase %s with %d quotes, want quoted with exactly one", i, st.Phase, quotes)
 		}
-		if _, armed := st.Timers[workflows.TimerEscalate]; armed {
+		if _, armed := st.Timers[engine.TimerEscalate]; armed {
 			t.Fatalf("round %d: the escalation is still armed after the answer", i)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"ppprenew/workflows/engine"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -27,12 +29,12 @@ var saveScript = redis.NewScript(saveLua)
 
 // HistoryEntry is one step of a conversation's audit history.
 type HistoryEntry struct {
-	At      time.Time `json:"at"`
-	Version int64     `json:"version"`
-	Input   string    `json:"input"`
-	From    Phase     `json:"from,omitempty"`
-	To      Phase     `json:"to"`
-	Effects []string  `json:"effects,omitempty"`
+	At      time.Time    `json:"at"`
+	Version int64        `json:"version"`
+	Input   string       `json:"input"`
+	From    engine.Phase `json:"from,omitempty"`
+	To      engine.Phase `json:"to"`
+	Effects []string     `json:"effects,omitempty"`
 }
 
 // Store keeps conversations in Redis with optimistic concurrency.
@@ -47,24 +49,24 @@ type Store struct {
 
 // NewStore returns a store on rdb with the default retention.
 func NewStore(rdb redis.UniversalClient) *Store {
-	return &Store{rdb: rdb, Retention: DefaultRetention.Finished, HistoryCap: DefaultRetention.History}
+	return &Store{rdb: rdb, Retention: engine.DefaultRetention.Finished, HistoryCap: engine.DefaultRetention.History}
 }
 
 // Get loads a conversation.
-func (s *Store) Get(ctx context.Context, id string) (State, error) {
+func (s *Store) Get(ctx context.Context, id string) (engine.State, error) {
 	raw, err := s.rdb.HGet(ctx, keyConv(id), "s").Result()
 	if errors.Is(err, redis.Nil) {
-		return State{}, fmt.Errorf("conversation %s: %w", id, ErrNotFound)
+		return engine.State{}, fmt.Errorf("conversation %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return State{}, err
+		return engine.State{}, err
 	}
-	var st State
+	var st engine.State
 	if err := json.Unmarshal([]byte(raw), &st); err != nil {
-		return State{}, fmt.Errorf("conversation %s: %w", id, err)
+		return engine.State{}, fmt.Errorf("conversation %s: %w", id, err)
 	}
 	if st.Timers == nil {
-		st.Timers = map[TimerKind]Timer{}
+		st.Timers = map[engine.TimerKind]engine.Timer{}
 	}
 	return st, nil
 }
@@ -72,7 +74,7 @@ func (s *Store) Get(ctx context.Context, id string) (State, error) {
 // Save writes st if the stored version is prev (0 to create) and appends h
 // to the history. It returns ErrConflict when the version differs (for a
 // create: the conversation exists).
-func (s *Store) Save(ctx context.Context, st State, prev int64, h HistoryEntry, effects []Effect) error {
+func (s *Store) Save(ctx context.Context, st engine.State, prev int64, h HistoryEntry, effects []engine.Effect) error {
 	stateJSON, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -104,7 +106,7 @@ func (s *Store) Save(ctx context.Context, st State, prev int64, h HistoryEntry, 
 
 // PendingEffects returns the effects of a conversation's last step, so they
 // can be enqueued again after a crash between commit and enqueue.
-func (s *Store) PendingEffects(ctx context.Context, id string) ([]Effect, error) {
+func (s *Store) PendingEffects(ctx context.Context, id string) ([]engine.Effect, error) {
 	raw, err := s.rdb.HGet(ctx, keyConv(id), "e").Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -112,7 +114,7 @@ func (s *Store) PendingEffects(ctx context.Context, id string) ([]Effect, error)
 	if err != nil {
 		return nil, err
 	}
-	var effects []Effect
+	var effects []engine.Effect
 	return effects, json.Unmarshal([]byte(raw), &effects)
 }
 

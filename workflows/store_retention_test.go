@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 )
 
@@ -19,11 +20,11 @@ func TestStoreKeepsBoundedHistoryAndForgetsOldConversations(t *testing.T) {
 	store := workflows.NewStore(rdb)
 	store.HistoryCap, store.Retention = 5, 48*time.Hour
 	t0 := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
-	st := workflows.State{ID: "c-keep", Phone: "+85291230001", MeterID: "M1", Bay: "1", Phase: workflows.PhaseParked, Timers: map[workflows.TimerKind]workflows.Timer{}}
+	st := engine.State{ID: "c-keep", Phone: "+85291230001", MeterID: "M1", Bay: "1", Phase: engine.PhaseParked, Timers: map[engine.TimerKind]engine.Timer{}}
 	for v := int64(1); v <= 12; v++ {
 		st.Version, st.UpdatedAt = v, t0.Add(time.Duration(v)*time.Minute)
 		if v == 12 {
-			st.Phase = workflows.PhaseEnded
+			st.Phase = engine.PhaseEnded
 		}
 		if err := store.Save(ctx, st, v-1, workflows.HistoryEntry{At: st.UpdatedAt, Version: v, Input: fmt.Sprintf("step %d", v), To: st.Phase}, nil); err != nil {
 			t.Fatal(err)
@@ -52,8 +53,8 @@ func TestStoreKeepsBoundedHistoryAndForgetsOldConversations(t *testing.T) {
 
 	// A conversation saved more than the retention later drops the first
 	// from the index of all conversations.
-	late := workflows.State{ID: "c-late", Phone: "+85291230002", MeterID: "M2", Bay: "1", Phase: workflows.PhaseParked,
-		Version: 1, UpdatedAt: t0.Add(49 * time.Hour), Timers: map[workflows.TimerKind]workflows.Timer{}}
+	late := engine.State{ID: "c-late", Phone: "+85291230002", MeterID: "M2", Bay: "1", Phase: engine.PhaseParked,
+		Version: 1, UpdatedAt: t0.Add(49 * time.Hour), Timers: map[engine.TimerKind]engine.Timer{}}
 	if err := store.Save(ctx, late, 0, workflows.HistoryEntry{At: late.UpdatedAt, Version: 1, To: late.Phase}, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/payment"
 )
 
@@ -52,13 +53,13 @@ type TaskQueue struct {
 
 // taskPayload is the payload of every conversation task.
 type taskPayload struct {
-	Conv   string `json:"conv"`
-	Effect Effect `json:"effect"`
+	Conv   string        `json:"conv"`
+	Effect engine.Effect `json:"effect"`
 }
 
-var taskTypes = map[EffectKind]string{
-	EffectSend: TaskSend, EffectArmTimer: TaskTimer, EffectCharge: TaskCharge,
-	EffectRenewMeter: TaskMeter, EffectOperatorAlert: TaskAlert,
+var taskTypes = map[engine.EffectKind]string{
+	engine.EffectSend: TaskSend, engine.EffectArmTimer: TaskTimer, engine.EffectCharge: TaskCharge,
+	engine.EffectRenewMeter: TaskMeter, engine.EffectOperatorAlert: TaskAlert,
 }
 
 func (q *TaskQueue) now() time.Time {
@@ -69,7 +70,7 @@ func (q *TaskQueue) now() time.Time {
 }
 
 // Enqueue implements EffectQueue. A task id that already exists is success.
-func (q *TaskQueue) Enqueue(ctx context.Context, convID string, effects []Effect) error {
+func (q *TaskQueue) Enqueue(ctx context.Context, convID string, effects []engine.Effect) error {
 	for _, e := range effects {
 		b, err := json.Marshal(taskPayload{Conv: convID, Effect: e})
 		if err != nil {
@@ -91,7 +92,7 @@ func (q *TaskQueue) Enqueue(ctx context.Context, convID string, effects []Effect
 type SendRequest struct {
 	Conv     string
 	EffectID string
-	Send     Send
+	Send     engine.Send
 }
 
 // SendError is the one error type senders return; the provider states the
@@ -126,7 +127,7 @@ type Sender interface {
 
 // MeterCommander sends renewal commands to meters; idempotent per CommandID.
 type MeterCommander interface {
-	Renew(ctx context.Context, m MeterEffect) error
+	Renew(ctx context.Context, m engine.MeterEffect) error
 }
 
 // Handlers carries effects out. Results feed back into the conversation
@@ -195,17 +196,17 @@ func (h *Handlers) send(ctx context.Context, t *asynq.Task) error {
 	if !errors.As(err, &se) {
 		se = &SendError{Message: err.Error(), Temporary: true}
 	}
-	reason := SendFailedPermanently
+	reason := engine.SendFailedPermanently
 	switch {
 	case se.Expired:
-		reason = SendExpired
+		reason = engine.SendExpired
 	case se.Retryable() && !lastAttempt(ctx):
 		return err
 	case se.Retryable():
-		reason = SendExhausted
+		reason = engine.SendExhausted
 	}
 	if p.Conv != "" {
-		in := Input{Kind: InputSendFailed, Send: &SendFailure{EffectID: p.Effect.ID, Code: se.Code, OptOut: se.OptOut, Channel: s.Channel, Template: s.Template, Reason: reason}}
+		in := engine.Input{Kind: engine.InputSendFailed, Send: &engine.SendFailure{EffectID: p.Effect.ID, Code: se.Code, OptOut: se.OptOut, Channel: s.Channel, Template: s.Template, Reason: reason}}
 		if se.OptOut {
 			if err := h.Runner.OptOut(ctx, s.To); err != nil {
 				return err
@@ -226,7 +227,7 @@ func (h *Handlers) timer(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	in := Input{Kind: InputTimer, Timer: &TimerInput{Kind: p.Effect.Timer.Kind, ID: p.Effect.ID}}
+	in := engine.Input{Kind: engine.InputTimer, Timer: &engine.TimerInput{Kind: p.Effect.Timer.Kind, ID: p.Effect.ID}}
 	_, err = h.Runner.Apply(ctx, p.Conv, in)
 	if errors.Is(err, ErrNotFound) {
 		return nil // the conversation was removed after it ended
@@ -246,22 +247,22 @@ func (h *Handlers) charge(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	c := p.Effect.Charge
-	res := ChargeResult{Key: c.Key}
+	res := engine.ChargeResult{Key: c.Key}
 	var ch payment.Charge
 	if c.Lookup {
 		ch, err = h.Gateway.Lookup(ctx, c.Key)
 		switch {
 		case err == nil:
-			res.Outcome, res.ChargeID = ChargeSucceeded, ch.ID
+			res.Outcome, res.ChargeID = engine.ChargeSucceeded, ch.ID
 		case errors.Is(err, payment.ErrNotFound):
-			res.Outcome = ChargeUnavailable // never recorded: nothing was charged
+			res.Outcome = engine.ChargeUnavailable // never recorded: nothing was charged
 		case payment.IsDecline(err):
 			res.Outcome = chargeOutcome(err)
 		default:
 			h.Log.WarnContext(ctx, "charge still unresolved", "conv", p.Conv, "task", c.Key, "err", err)
-			res.Outcome = ChargeUnknown
+			res.Outcome = engine.ChargeUnknown
 		}
-		_, err = h.Runner.Apply(ctx, p.Conv, Input{Kind: InputCharge, Charge: &res})
+		_, err = h.Runner.Apply(ctx, p.Conv, engine.Input{Kind: engine.InputCharge, Charge: &res})
 		return err
 	}
 	ch, err = h.Gateway.Charge(ctx, payment.ChargeRequest{
@@ -270,33 +271,33 @@ func (h *Handlers) charge(ctx context.Context, t *asynq.Task) error {
 	})
 	switch {
 	case err == nil:
-		res.Outcome, res.ChargeID = ChargeSucceeded, ch.ID
+		res.Outcome, res.ChargeID = engine.ChargeSucceeded, ch.ID
 	case payment.Retryable(err) && !lastAttempt(ctx):
 		h.Log.WarnContext(ctx, "charge outcome unknown, will retry with the same key", "conv", p.Conv, "task", c.Key, "err", err)
 		return err
 	default:
 		res.Outcome = chargeOutcome(err)
 	}
-	_, err = h.Runner.Apply(ctx, p.Conv, Input{Kind: InputCharge, Charge: &res})
+	_, err = h.Runner.Apply(ctx, p.Conv, engine.Input{Kind: engine.InputCharge, Charge: &res})
 	return err
 }
 
-func chargeOutcome(err error) ChargeOutcome {
+func chargeOutcome(err error) engine.ChargeOutcome {
 	switch {
 	case payment.OutcomeUnknown(err):
-		return ChargeUnknown
+		return engine.ChargeUnknown
 	case errors.Is(err, payment.ErrInsufficientFunds):
-		return ChargeInsufficient
+		return engine.ChargeInsufficient
 	case errors.Is(err, payment.ErrCardExpired):
-		return ChargeCardExpired
+		return engine.ChargeCardExpired
 	case errors.Is(err, payment.ErrBlacklisted):
-		return ChargeBlacklisted
+		return engine.ChargeBlacklisted
 	case errors.Is(err, payment.ErrDebitNotSupported):
-		return ChargeDebit
+		return engine.ChargeDebit
 	case errors.Is(err, payment.ErrDeclined):
-		return ChargeDeclined
+		return engine.ChargeDeclined
 	}
-	return ChargeUnavailable
+	return engine.ChargeUnavailable
 }
 
 func (h *Handlers) meter(ctx context.Context, t *asynq.Task) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 )
 
@@ -42,7 +43,7 @@ func (s *flakySender) count(template string) int {
 // channel, once.
 func TestSendThatExhaustsItsRetriesMovesToTheNextChannel(t *testing.T) {
 	rdb := redistest.Client(t, redistest.DBWorkflows)
-	set, err := workflows.LoadSettings("")
+	set, err := engine.LoadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestSendThatExhaustsItsRetriesMovesToTheNextChannel(t *testing.T) {
 	queue := &workflows.TaskQueue{Client: client, Config: workflows.TaskConfig{Queue: "ppp", Retention: time.Hour, MaxRetry: maxRetry}, Now: clock}
 	runner := &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, clock), Queue: queue, Now: clock, Log: log}
 	ctx := context.Background()
-	if err := runner.Registry.PutUser(ctx, workflows.User{ID: "u-1", Phone: "+85291234567", Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: workflows.CardCredit}); err != nil {
+	if err := runner.Registry.PutUser(ctx, engine.User{ID: "u-1", Phone: "+85291234567", Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: engine.CardCredit}); err != nil {
 		t.Fatal(err)
 	}
 	sms := &flakySender{attempts: map[string]int{}, err: &workflows.SendError{Code: 20429, Message: "too many requests", Temporary: true}}
@@ -73,13 +74,13 @@ func TestSendThatExhaustsItsRetriesMovesToTheNextChannel(t *testing.T) {
 	}
 	t.Cleanup(srv.Shutdown)
 
-	id, err := runner.RecordPayment(ctx, workflows.PaymentInput{TxnID: "T1", MeterID: "M1", Bay: "7", CardToken: "tok_a", PaidAt: now, PaidUntil: now.Add(30 * time.Minute)})
+	id, err := runner.RecordPayment(ctx, engine.PaymentInput{TxnID: "T1", MeterID: "M1", Bay: "7", CardToken: "tok_a", PaidAt: now, PaidUntil: now.Add(30 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st, _ := runner.Store.Get(ctx, id)
-	now = st.Timers[workflows.TimerNotice].At
-	if _, err := runner.Apply(ctx, id, workflows.Input{Kind: workflows.InputTimer, Timer: &workflows.TimerInput{Kind: workflows.TimerNotice, ID: st.Timers[workflows.TimerNotice].ID}}); err != nil {
+	now = st.Timers[engine.TimerNotice].At
+	if _, err := runner.Apply(ctx, id, engine.Input{Kind: engine.InputTimer, Timer: &engine.TimerInput{Kind: engine.TimerNotice, ID: st.Timers[engine.TimerNotice].ID}}); err != nil {
 		t.Fatal(err)
 	}
 	// Wait for the outcome (bounded), never for a duration.
@@ -97,7 +98,7 @@ func TestSendThatExhaustsItsRetriesMovesToTheNextChannel(t *testing.T) {
 		t.Fatalf("%d text attempts, want %d (the first and every retry)", n, maxRetry+1)
 	}
 	st, _ = runner.Store.Get(ctx, id)
-	if got := st.Channels[st.Esc]; got != workflows.ChannelVoice {
+	if got := st.Channels[st.Esc]; got != engine.ChannelVoice {
 		t.Fatalf("escalation at %q, want voice", got)
 	}
 	hist, _ := runner.Store.History(ctx, id)
@@ -110,7 +111,7 @@ func TestSendThatExhaustsItsRetriesMovesToTheNextChannel(t *testing.T) {
 	if !found {
 		t.Fatalf("history does not show the exhausted text: %+v", hist)
 	}
-	if n := testutil.ToFloat64(undelivered.WithLabelValues("sms", workflows.SendExhausted)); n != 1 {
+	if n := testutil.ToFloat64(undelivered.WithLabelValues("sms", engine.SendExhausted)); n != 1 {
 		t.Fatalf("undelivered metric %v, want 1", n)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"ppprenew/devicelink"
 	"ppprenew/push"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/twiliohook"
 )
 
@@ -21,7 +22,7 @@ type deviceSink struct{ runner *workflows.Runner }
 var _ devicelink.Sink = (*deviceSink)(nil)
 
 func (s *deviceSink) TransactionRecorded(ctx context.Context, t devicelink.Transaction) error {
-	_, err := s.runner.RecordPayment(ctx, workflows.PaymentInput{
+	_, err := s.runner.RecordPayment(ctx, engine.PaymentInput{
 		TxnID: t.TxnID, MeterID: t.MeterID, Bay: t.Bay, Zone: t.Zone, Location: t.Location,
 		CardToken: t.CardToken, PaidAt: t.PaidAt, PaidUntil: t.PaidUntil,
 	})
@@ -33,7 +34,7 @@ func (s *deviceSink) CommandAcked(ctx context.Context, a devicelink.Ack) error {
 	if !ok {
 		return nil // not a conversation's command
 	}
-	_, err := s.runner.Apply(ctx, conv, workflows.Input{Kind: workflows.InputMeterAck, Ack: &workflows.AckInput{
+	_, err := s.runner.Apply(ctx, conv, engine.Input{Kind: engine.InputMeterAck, Ack: &engine.AckInput{
 		CommandID: a.CommandID, Applied: a.Applied, PaidUntil: a.PaidUntil, Reason: a.Reason,
 	}})
 	if errors.Is(err, workflows.ErrNotFound) {
@@ -49,7 +50,7 @@ func (s *deviceSink) CommandFailed(ctx context.Context, c devicelink.CommandReco
 	if !ok {
 		return nil
 	}
-	_, err := s.runner.Apply(ctx, conv, workflows.Input{Kind: workflows.InputMeterAck, Ack: &workflows.AckInput{
+	_, err := s.runner.Apply(ctx, conv, engine.Input{Kind: engine.InputMeterAck, Ack: &engine.AckInput{
 		CommandID: c.CommandID, Applied: false, Reason: "not delivered: " + string(c.State),
 	}})
 	if errors.Is(err, workflows.ErrNotFound) {
@@ -101,7 +102,7 @@ type meterCommander struct{ devices *devicelink.Service }
 
 var _ workflows.MeterCommander = (*meterCommander)(nil)
 
-func (m *meterCommander) Renew(ctx context.Context, r workflows.MeterEffect) error {
+func (m *meterCommander) Renew(ctx context.Context, r engine.MeterEffect) error {
 	return m.devices.EnqueueRenewal(ctx, devicelink.RenewCommand{
 		CommandID: r.CommandID, MeterID: r.MeterID, Bay: r.Bay, TxnID: r.TxnID, PaidUntil: r.PaidUntil, NotAfter: r.PaidUntil,
 	})
@@ -115,5 +116,5 @@ var _ devicelink.AlertSink = (*securityAlerts)(nil)
 
 func (s *securityAlerts) RaiseSecurityAlert(ctx context.Context, a devicelink.SecurityAlert) error {
 	return s.registry.RaiseAlert(ctx, a.ID, workflows.Alert{At: a.At, Meter: a.MeterID,
-		AlertEffect: workflows.AlertEffect{Code: a.Code, Message: a.Message}})
+		AlertEffect: engine.AlertEffect{Code: a.Code, Message: a.Message}})
 }

@@ -27,6 +27,7 @@ import (
 	"ppprenew/workflows"
 	"ppprenew/workflows/admin"
 	"ppprenew/workflows/carrier"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/payment"
 	"ppprenew/workflows/twiliohook"
 )
@@ -34,7 +35,7 @@ import (
 // Options are knobs for tests; the zero value is production behaviour.
 type Options struct {
 	// Settings replaces the settings file.
-	Settings *workflows.Settings
+	Settings *engine.Settings
 	// RetryDelay replaces asynq's retry back-off.
 	RetryDelay func(n int) time.Duration
 	// Listener, when set, is the server's listener instead of one opened on
@@ -72,7 +73,7 @@ type App struct {
 	workerMu  sync.Mutex
 	worker    *asynq.Server
 	metrics   *prometheus.Registry
-	settings  *workflows.Settings
+	settings  *engine.Settings
 	runner    *workflows.Runner
 	devices   *devicelink.Service
 	server    *http.Server
@@ -119,7 +120,7 @@ func NewApp(cfg Config, opts Options, log *slog.Logger) (*App, error) {
 	}
 	a.settings = opts.Settings
 	if a.settings == nil {
-		if a.settings, err = workflows.LoadSettings(cfg.SettingsFile); err != nil {
+		if a.settings, err = engine.LoadSettings(cfg.SettingsFile); err != nil {
 			return nil, err
 		}
 	}
@@ -211,13 +212,13 @@ func (a *App) assemble() error {
 	}
 	a.devices = devices
 
-	senders := map[string]workflows.Sender{workflows.ChannelSMS: sender, workflows.ChannelVoice: caller}
+	senders := map[string]workflows.Sender{engine.ChannelSMS: sender, engine.ChannelVoice: caller}
 	pushCfg := push.DefaultConfig()
 	devicesReg := push.NewDevices(a.rdb, pushCfg.MaxDevices)
 	if providers := a.pushProviders(); len(providers) > 0 {
 		pushMetrics := push.NewMetrics()
 		a.metrics.MustRegister(pushMetrics.Collectors()...)
-		senders[workflows.ChannelPush] = &push.Sender{Config: pushCfg, Providers: providers, Devices: devicesReg,
+		senders[engine.ChannelPush] = &push.Sender{Config: pushCfg, Providers: providers, Devices: devicesReg,
 			Registry: a.runner.Registry, Store: a.runner.Store, Redis: a.rdb, Metrics: pushMetrics, Now: now, Log: a.log.With("channel", "push")}
 	}
 	a.appAPI = &push.AppAPI{Config: pushCfg, Runner: a.runner, Devices: devicesReg, Redis: a.rdb, Now: now, Log: a.log.With("channel", "app")}

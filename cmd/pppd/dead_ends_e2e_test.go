@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"ppprenew/sim"
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // expectSome waits until some message to a phone contains want.
@@ -54,7 +54,7 @@ func TestInboundCallWhileParkedExtends(t *testing.T) {
 
 func TestInboundCallAfterRemindMeHearsState(t *testing.T) {
 	// A long grace period, so the reminder is minutes away during the call.
-	h := newHarnessWith(t, func(s *workflows.Settings) { s.GracePeriod = 10 * time.Minute })
+	h := newHarnessWith(t, func(s *engine.Settings) { s.GracePeriod = 10 * time.Minute })
 	card := h.driver(alice, "en", "credit", 10000)
 	h.meter("M1", "")
 	h.tap("M1", "1", card, 8*time.Second)

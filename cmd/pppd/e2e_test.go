@@ -9,6 +9,7 @@ import (
 
 	"ppprenew/sim"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 const (
@@ -45,7 +46,7 @@ func TestOption1ExtendNow(t *testing.T) {
 		t.Fatalf("meter paid until %s, want %s", got, before.Add(30*time.Minute))
 	}
 	st, hist := h.conv(alice)
-	if st.Phase != workflows.PhaseParked || len(st.Renewals) != 1 || st.Renewals[0].MeterAck != "acked" {
+	if st.Phase != engine.PhaseParked || len(st.Renewals) != 1 || st.Renewals[0].MeterAck != "acked" {
 		t.Fatalf("state %s renewals %+v", st.Phase, st.Renewals)
 	}
 	var steps []string
@@ -87,7 +88,7 @@ func TestOption3AppLinkThenStayEnds(t *testing.T) {
 		t.Fatalf("app link not in Traditional Chinese: %q", link)
 	}
 	h.expect(alice, 3, "停泊已結束") // the grace period ends with no renewal
-	h.phase(alice, workflows.PhaseEnded)
+	h.phase(alice, engine.PhaseEnded)
 	h.text(alice, "1", false) // a reply after the session ended
 	h.expect(alice, 4, "你沒有進行中的停泊")
 	if n := len(h.succeededCharges()); n != 0 {
@@ -158,7 +159,7 @@ func TestNextDriverSupersedesPendingRenewal(t *testing.T) {
 		t.Fatalf("%d charges, want none", n)
 	}
 	st, _ := h.conv(bob)
-	if st.Phase != workflows.PhaseParked {
+	if st.Phase != engine.PhaseParked {
 		t.Fatalf("Bob's conversation %s", st.Phase)
 	}
 }
@@ -172,7 +173,7 @@ func TestBlacklistedCardIsRefused(t *testing.T) {
 	}
 	h.tap("M1", "1", card, 8*time.Second)
 	h.expect(alice, 1, "Renewal by phone is not available for card ending 4242")
-	h.phase(alice, workflows.PhaseRefused)
+	h.phase(alice, engine.PhaseRefused)
 }
 
 func TestBlacklistedPhoneIsRefusedMidConversation(t *testing.T) {
@@ -229,7 +230,7 @@ func TestStopMidConversation(t *testing.T) {
 	h.tap("M1", "1", card, 6*time.Second)
 	h.expect(alice, 1, "Reply 1 to extend")
 	h.text(alice, "STOP", false)
-	h.phase(alice, workflows.PhaseOptedOut)
+	h.phase(alice, engine.PhaseOptedOut)
 	h.text(alice, "1", false)
 	// The grace period passes with no further message.
 	st, _ := h.conv(alice)
@@ -243,7 +244,7 @@ func TestStopMidConversation(t *testing.T) {
 	h.tap("M1", "2", card, 8*time.Second)
 	h.eventually("the new stay's notice to fall due", func() bool {
 		s, _ := h.conv(alice)
-		return s.Bay == "2" && s.Phase == workflows.PhaseOffered
+		return s.Bay == "2" && s.Phase == engine.PhaseOffered
 	})
 	if c := h.ended(alice, 1); c.To != alice {
 		t.Fatalf("the notice call went to %s", c.To)
@@ -265,7 +266,7 @@ func TestDuplicatedWebhooksAndRestartedWorkerChargeOnce(t *testing.T) {
 	h.expect(alice, 2, "Reply 1 to confirm")
 	h.app.StopWorker() // the worker dies between the confirmation and the charge
 	h.text(alice, "1", true)
-	h.phase(alice, workflows.PhaseCharging)
+	h.phase(alice, engine.PhaseCharging)
 	if n := h.chargePOSTs(card); n != 0 {
 		t.Fatalf("%d charge requests while the worker was down", n)
 	}
@@ -341,7 +342,7 @@ func TestForgedWebhookIsRefusedAndChangesNothing(t *testing.T) {
 		}
 	}
 	after, hist := h.conv(alice)
-	if after.Version != before.Version || after.Phase != workflows.PhaseOffered {
+	if after.Version != before.Version || after.Phase != engine.PhaseOffered {
 		t.Fatalf("forged webhooks changed the conversation: v%d %s -> v%d %s (%d history entries)", before.Version, before.Phase, after.Version, after.Phase, len(hist))
 	}
 	var metrics strings.Builder

@@ -10,14 +10,14 @@ import (
 	"time"
 
 	"ppprenew/sim"
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // fastEscalation: push first, SMS 2 s later, a call 2 s after that.
 // The notice is not valid past the paid time, so the lead time leaves the
 // call well inside it even on a slow machine.
-func fastEscalation(s *workflows.Settings) {
-	s.Escalation = []workflows.EscalationStep{{Channel: "push"}, {Channel: "sms", After: 2 * time.Second}, {Channel: "voice", After: 2 * time.Second}}
+func fastEscalation(s *engine.Settings) {
+	s.Escalation = []engine.EscalationStep{{Channel: "push"}, {Channel: "sms", After: 2 * time.Second}, {Channel: "voice", After: 2 * time.Second}}
 	s.LeadTime = 12 * time.Second
 }
 
@@ -83,8 +83,8 @@ func TestEscalationPushThenSMSThenCallAnsweredByKeypad(t *testing.T) {
 func TestEscalationAnsweredInTheAppStopsIt(t *testing.T) {
 	// The SMS would follow the push after 5 s, the call 5 s later: time enough
 	// for the app to answer first.
-	h := newHarnessWith(t, func(s *workflows.Settings) {
-		s.Escalation = []workflows.EscalationStep{{Channel: "push"}, {Channel: "sms", After: 5 * time.Second}, {Channel: "voice", After: 5 * time.Second}}
+	h := newHarnessWith(t, func(s *engine.Settings) {
+		s.Escalation = []engine.EscalationStep{{Channel: "push"}, {Channel: "sms", After: 5 * time.Second}, {Channel: "voice", After: 5 * time.Second}}
 		s.LeadTime = 28 * time.Second // the notice 2 s after the tap, leaving the renewal the whole wait
 	})
 	card := h.driver(alice, "en", "credit", 10000)
@@ -95,7 +95,7 @@ func TestEscalationAnsweredInTheAppStopsIt(t *testing.T) {
 	h.meter("M1", "")
 	h.tap("M1", "1", card, 30*time.Second)
 	tapped := time.Now()
-	h.phase(alice, workflows.PhaseParked)
+	h.phase(alice, engine.PhaseParked)
 	h.eventually("the renewal", func() bool {
 		st, _ := h.conv(alice)
 		return len(st.Renewals) == 1 && st.Renewals[0].MeterAck == "acked"
@@ -168,7 +168,7 @@ func TestRaceAnswersOnTwoChannelsChargeOnce(t *testing.T) {
 	_, token := h.withApp(alice)
 	h.meter("M1", "")
 	h.tap("M1", "1", card, 20*time.Second)
-	h.eventually("the notice", func() bool { st, _ := h.conv(alice); return st.Phase == workflows.PhaseOffered })
+	h.eventually("the notice", func() bool { st, _ := h.conv(alice); return st.Phase == engine.PhaseOffered })
 	st, _ := h.conv(alice)
 	// The app renews (twice, retrying) while the driver also answers by SMS.
 	var wg sync.WaitGroup
@@ -182,7 +182,7 @@ func TestRaceAnswersOnTwoChannelsChargeOnce(t *testing.T) {
 	wg.Wait()
 	h.eventually("the renewal to settle", func() bool {
 		st, _ := h.conv(alice)
-		return st.Phase == workflows.PhaseParked || st.Phase == workflows.PhaseQuoted || st.Phase == workflows.PhaseOffered
+		return st.Phase == engine.PhaseParked || st.Phase == engine.PhaseQuoted || st.Phase == engine.PhaseOffered
 	})
 	h.settle(time.Time{}, "M1")
 	if n := h.chargePOSTs(card); n != 1 {
@@ -199,7 +199,7 @@ func TestAppAPIAuthAndIdempotency(t *testing.T) {
 	_, bobTok := h.withApp(bob)
 	h.meter("M1", "")
 	h.tap("M1", "1", card, 8*time.Second)
-	h.eventually("the notice", func() bool { st, _ := h.conv(alice); return st.Phase == workflows.PhaseOffered })
+	h.eventually("the notice", func() bool { st, _ := h.conv(alice); return st.Phase == engine.PhaseOffered })
 	st, _ := h.conv(alice)
 	if code := h.appRenew("not-a-token", st.ID, "k"); code != 401 {
 		t.Fatalf("unknown token: %d, want 401", code)
@@ -226,8 +226,8 @@ func TestAppAPIAuthAndIdempotency(t *testing.T) {
 }
 
 func TestInvalidPushTokenMovesToSMSAtOnce(t *testing.T) {
-	h := newHarnessWith(t, func(s *workflows.Settings) {
-		s.Escalation = []workflows.EscalationStep{{Channel: "push"}, {Channel: "sms", After: time.Hour}}
+	h := newHarnessWith(t, func(s *engine.Settings) {
+		s.Escalation = []engine.EscalationStep{{Channel: "push"}, {Channel: "sms", After: time.Hour}}
 	})
 	card := h.driver(alice, "en", "credit", 10000)
 	appID, _ := h.withApp(alice)
@@ -272,7 +272,7 @@ func TestQuietHoursSkipTheCall(t *testing.T) {
 		{"noon", middayHK, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarnessAt(t, tc.at, func(s *workflows.Settings) {
+			h := newHarnessAt(t, tc.at, func(s *engine.Settings) {
 				fastEscalation(s)
 				s.Escalation = s.Escalation[1:] // sms, then voice
 				if q := s.QuietHours; q.Start != "22:00" || q.End != "07:00" {
@@ -286,7 +286,7 @@ func TestQuietHoursSkipTheCall(t *testing.T) {
 			// The call's escalation step has run once its timer is gone.
 			h.eventually("the escalation step after the SMS", func() bool {
 				st, _ := h.conv(alice)
-				_, armed := st.Timers[workflows.TimerEscalate]
+				_, armed := st.Timers[engine.TimerEscalate]
 				return !armed
 			})
 			var calls []sim.Call
@@ -305,9 +305,9 @@ func TestQuietHoursSkipTheCall(t *testing.T) {
 }
 
 func TestEscalationAnsweredBySMSNoCallAndPushConfirmation(t *testing.T) {
-	h := newHarnessWith(t, func(s *workflows.Settings) {
+	h := newHarnessWith(t, func(s *engine.Settings) {
 		// The call would follow the SMS after 6 s: time enough to answer.
-		s.Escalation = []workflows.EscalationStep{{Channel: "push"}, {Channel: "sms", After: 2 * time.Second}, {Channel: "voice", After: 6 * time.Second}}
+		s.Escalation = []engine.EscalationStep{{Channel: "push"}, {Channel: "sms", After: 2 * time.Second}, {Channel: "voice", After: 6 * time.Second}}
 		// The notice is not valid past the paid time: leave the SMS step
 		// well inside it even on a slow machine.
 		s.LeadTime = 15 * time.Second
@@ -320,7 +320,7 @@ func TestEscalationAnsweredBySMSNoCallAndPushConfirmation(t *testing.T) {
 	sent := time.Now()
 	h.text(alice, "1", false)
 	st, _ := h.conv(alice)
-	if _, armed := st.Timers[workflows.TimerEscalate]; armed {
+	if _, armed := st.Timers[engine.TimerEscalate]; armed {
 		t.Fatal("the answer did not stop the escalation")
 	}
 	h.expect(alice, 2, "Reply 1 to confirm")

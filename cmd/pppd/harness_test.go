@@ -20,15 +20,16 @@ import (
 	"ppprenew/sim"
 	"ppprenew/sim/world"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 )
 
 // testSettings are the shipped settings with timings of seconds, so whole
 // conversations run in a test: tap for 8 s and the notice is due after 3 s,
 // the grace period ends 12 s after the paid time.
-func testSettings(t *testing.T) *workflows.Settings {
+func testSettings(t *testing.T) *engine.Settings {
 	t.Helper()
-	y := string(workflows.DefaultSettingsYAML())
+	y := string(engine.DefaultSettingsYAML())
 	for old, repl := range map[string]string{
 		"lead_time: 10m":                       "lead_time: 5s",
 		"grace_period: 10m":                    "grace_period: 12s",
@@ -42,7 +43,7 @@ func testSettings(t *testing.T) *workflows.Settings {
 		}
 		y = strings.Replace(y, old, repl, 1)
 	}
-	s, err := workflows.ParseSettings([]byte(y))
+	s, err := engine.ParseSettings([]byte(y))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,13 +84,13 @@ func clockAt(start time.Time) func() time.Time {
 }
 
 // newHarnessWith lets a test change the settings first.
-func newHarnessWith(t *testing.T, edit func(*workflows.Settings)) *harness {
+func newHarnessWith(t *testing.T, edit func(*engine.Settings)) *harness {
 	t.Helper()
 	return newHarnessAt(t, middayHK, edit)
 }
 
 // newHarnessAt starts the service with its clock placed at start.
-func newHarnessAt(t *testing.T, start time.Time, edit func(*workflows.Settings)) *harness {
+func newHarnessAt(t *testing.T, start time.Time, edit func(*engine.Settings)) *harness {
 	t.Helper()
 	redistest.Client(t, redistest.DBEndToEnd) // flushes the database
 	cfg, err := LoadConfig(func(k string) string {
@@ -289,26 +290,26 @@ func (h *harness) eventually(what string, cond func() bool) {
 }
 
 // conv returns the newest conversation of a phone with its history.
-func (h *harness) conv(phone string) (workflows.State, []workflows.HistoryEntry) {
+func (h *harness) conv(phone string) (engine.State, []workflows.HistoryEntry) {
 	h.t.Helper()
 	var list struct {
-		Conversations []workflows.State `json:"conversations"`
+		Conversations []engine.State `json:"conversations"`
 	}
 	h.admin("GET", "/conversations?phone="+url.QueryEscape(phone), nil, &list)
 	if len(list.Conversations) == 0 {
 		h.t.Fatalf("no conversation for %s", phone)
 	}
 	var cv struct {
-		State   workflows.State          `json:"state"`
+		State   engine.State             `json:"state"`
 		History []workflows.HistoryEntry `json:"history"`
 	}
 	h.admin("GET", "/conversations/"+list.Conversations[0].ID, nil, &cv)
 	return cv.State, cv.History
 }
 
-func (h *harness) phase(phone string, want workflows.Phase) {
+func (h *harness) phase(phone string, want engine.Phase) {
 	h.t.Helper()
-	var got workflows.Phase
+	var got engine.Phase
 	h.eventually(fmt.Sprintf("%s's conversation to be %s", phone, want), func() bool {
 		st, _ := h.conv(phone)
 		got = st.Phase

@@ -7,6 +7,7 @@ import (
 
 	"ppprenew/sim"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // alertCodes lists the codes of the operator alerts, newest first.
@@ -28,8 +29,8 @@ func (h *harness) alertCodes() []string {
 // charges nothing, the operator is alerted, and lookups settle it once the
 // gateway can answer.
 func TestUnknownChargeOutcomeIsCheckedNotRetold(t *testing.T) {
-	h := newHarnessWith(t, func(s *workflows.Settings) {
-		s.ChargeCheck = workflows.ChargeCheckSettings{First: 300 * time.Millisecond, Max: time.Second, GiveUpAfter: time.Hour}
+	h := newHarnessWith(t, func(s *engine.Settings) {
+		s.ChargeCheck = engine.ChargeCheckSettings{First: 300 * time.Millisecond, Max: time.Second, GiveUpAfter: time.Hour}
 	})
 	card := h.driver(alice, "en", "credit", 10000)
 	h.meter("M1", "")
@@ -48,7 +49,7 @@ func TestUnknownChargeOutcomeIsCheckedNotRetold(t *testing.T) {
 		return strings.Contains(strings.Join(h.alertCodes(), ","), "charge_unresolved")
 	})
 	st, _ := h.conv(alice)
-	if st.Phase != workflows.PhaseCharging || st.ChargeCheck == nil {
+	if st.Phase != engine.PhaseCharging || st.ChargeCheck == nil {
 		t.Fatalf("conversation %s, check %+v: want an unresolved charge", st.Phase, st.ChargeCheck)
 	}
 	h.text(alice, "1", false) // the driver tries again

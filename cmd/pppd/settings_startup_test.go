@@ -8,14 +8,14 @@ import (
 	"strings"
 	"testing"
 
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // A bad PPP_SETTINGS_FILE stops the start-up with every problem, each at
 // the file's line and column.
 func TestStartupReportsSettingsProblemsWithPositions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "settings.yaml")
-	y := string(workflows.DefaultSettingsYAML())
+	y := string(engine.DefaultSettingsYAML())
 	for old, repl := range map[string]string{"lead_time: 10m ": "lead_time: -5m ", "  - channel: sms": "  - channel: fax"} {
 		y = strings.Replace(y, old, repl, 1)
 	}

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // A channel the escalation passes over is named, with the reason, in the
 // conversation's history in the admin API.
 func TestAdminHistorySaysWhyTheCallWasSkipped(t *testing.T) {
-	h := newHarnessAt(t, time.Date(2026, time.June, 15, 23, 30, 0, 0, middayHK.Location()), func(s *workflows.Settings) {
+	h := newHarnessAt(t, time.Date(2026, time.June, 15, 23, 30, 0, 0, middayHK.Location()), func(s *engine.Settings) {
 		fastEscalation(s)
 		s.Escalation = s.Escalation[1:] // sms, then voice
 	})
@@ -22,10 +23,10 @@ func TestAdminHistorySaysWhyTheCallWasSkipped(t *testing.T) {
 	h.expect(alice, 1, "Reply 1 to extend")
 	var hist []workflows.HistoryEntry
 	h.eventually("the escalation step after the SMS", func() bool {
-		var st workflows.State
+		var st engine.State
 		st, hist = h.conv(alice)
-		_, armed := st.Timers[workflows.TimerEscalate]
-		return !armed && st.Phase == workflows.PhaseOffered
+		_, armed := st.Timers[engine.TimerEscalate]
+		return !armed && st.Phase == engine.PhaseOffered
 	})
 	var escalate *workflows.HistoryEntry
 	for i := range hist {
@@ -36,7 +37,7 @@ func TestAdminHistorySaysWhyTheCallWasSkipped(t *testing.T) {
 	if escalate == nil {
 		t.Fatalf("no escalation step in the history: %+v", hist)
 	}
-	if escalate.From != workflows.PhaseOffered || escalate.To != workflows.PhaseOffered ||
+	if escalate.From != engine.PhaseOffered || escalate.To != engine.PhaseOffered ||
 		!slices.Contains(escalate.Effects, "skipped voice: quiet_hours") {
 		t.Fatalf("escalation step %+v, want it to say the call was skipped for the quiet hours", *escalate)
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"ppprenew/sim"
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // script sets how a simulated handset answers calls.
@@ -85,7 +85,7 @@ func TestVoiceOutboundCallExtendAndConfirm(t *testing.T) {
 }
 
 func TestVoiceMandarinPINLockoutThenSMS(t *testing.T) {
-	h := newHarnessWith(t, func(s *workflows.Settings) { s.Voice.PINRequired = true })
+	h := newHarnessWith(t, func(s *engine.Settings) { s.Voice.PINRequired = true })
 	card := h.driverWith(alice, "zh-CN", "credit", 10000, map[string]any{"channel": "voice", "pin": "2468"})
 	h.meter("M1", "")
 	h.script(alice, sim.VoiceScript{Answer: "human", Steps: press("1", "1", "1111", "2222", "3333")})
@@ -101,7 +101,7 @@ func TestVoiceMandarinPINLockoutThenSMS(t *testing.T) {
 }
 
 func TestVoiceRightPINConfirms(t *testing.T) {
-	h := newHarnessWith(t, func(s *workflows.Settings) { s.Voice.PINRequired = true })
+	h := newHarnessWith(t, func(s *engine.Settings) { s.Voice.PINRequired = true })
 	card := h.driverWith(alice, "zh-HK", "credit", 10000, map[string]any{"channel": "voice", "pin": "2468"})
 	h.meter("M1", "")
 	h.script(alice, sim.VoiceScript{Answer: "human", Steps: press("1", "1", "2468")})
@@ -118,7 +118,7 @@ func TestVoiceRightPINConfirms(t *testing.T) {
 func TestVoiceNoInputFallsBackToSMS(t *testing.T) {
 	// The call with its two re-prompts ends well before the paid time does,
 	// so the text it promises is still the notice.
-	h := newHarnessWith(t, func(s *workflows.Settings) { s.LeadTime = 58 * time.Second })
+	h := newHarnessWith(t, func(s *engine.Settings) { s.LeadTime = 58 * time.Second })
 	card := h.driverWith(alice, "en", "credit", 10000, map[string]any{"channel": "voice"})
 	h.meter("M1", "")
 	h.script(alice, sim.VoiceScript{Answer: "human"}) // picks up, presses nothing
@@ -172,7 +172,7 @@ func TestVoiceHangupMidConfirmChargesNothing(t *testing.T) {
 	h.tap("M1", "1", card, 8*time.Second)
 	h.ended(alice, 1)
 	st, _ := h.conv(alice)
-	if n := len(h.world.Gateway.Charges()); n != 0 || st.Phase != workflows.PhaseQuoted {
+	if n := len(h.world.Gateway.Charges()); n != 0 || st.Phase != engine.PhaseQuoted {
 		t.Fatalf("%d charges, phase %s: want nothing charged and the quote open", n, st.Phase)
 	}
 }
@@ -207,7 +207,7 @@ func TestInboundCallFromRegisteredPhoneRenews(t *testing.T) {
 }
 
 func TestInboundCallFromUnknownOrWithheldNumber(t *testing.T) {
-	h := newHarnessWith(t, func(s *workflows.Settings) { s.Voice.AllowUnknownCallers = false })
+	h := newHarnessWith(t, func(s *engine.Settings) { s.Voice.AllowUnknownCallers = false })
 	c := h.inboundCall("+85290000009", false)
 	if got := heard(c); !strings.Contains(got, "We do not recognise this number") {
 		t.Fatalf("unknown caller:\n%s", got)

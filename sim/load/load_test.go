@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"ppprenew/workflows"
 	"ppprenew/workflows/carrier"
+	"ppprenew/workflows/engine"
 )
 
 func TestParseMix(t *testing.T) {
@@ -288,7 +288,7 @@ func TestQuietDuring(t *testing.T) {
 // The shipped templates are told apart: a notice is not taken for the menu
 // it ends with, a confirmation is one of either kind.
 func TestMatcherKnowsTheShippedTemplates(t *testing.T) {
-	s, err := workflows.ParseSettings(workflows.DefaultSettingsYAML())
+	s, err := engine.ParseSettings(engine.DefaultSettingsYAML())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // names maps a scenario's phone numbers, meter ids and cards to the values
@@ -128,7 +128,7 @@ func newNames(ctx context.Context, c *client, sc *Scenario) (*names, error) {
 			}
 		}
 		if got == "" {
-			return nil, fmt.Errorf("no unused phone number found for %s", workflows.MaskPhone(string(p)))
+			return nil, fmt.Errorf("no unused phone number found for %s", engine.MaskPhone(string(p)))
 		}
 		n.phones[p] = got
 	}
@@ -201,4 +201,4 @@ func (n *names) show(s string) string {
 }
 
 // mask hides a scenario phone number as the logs do.
-func mask(p Phone) string { return workflows.MaskPhone(string(p)) }
+func mask(p Phone) string { return engine.MaskPhone(string(p)) }

@@ -11,7 +11,7 @@ import (
 
 	"ppprenew/sim"
 	"ppprenew/sim/meter"
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // run is one scenario being run.
@@ -207,9 +207,9 @@ func within(d Duration, def time.Duration) time.Duration {
 }
 
 // conversation returns the newest conversation of a run phone.
-func (r *run) conversation(ctx context.Context, phone string) (*workflows.State, error) {
+func (r *run) conversation(ctx context.Context, phone string) (*engine.State, error) {
 	var list struct {
-		Conversations []workflows.State `json:"conversations"`
+		Conversations []engine.State `json:"conversations"`
 	}
 	if err := r.c.admin(ctx, "GET", "/conversations?phone="+url.QueryEscape(phone), nil, &list); err != nil {
 		return nil, err
@@ -218,7 +218,7 @@ func (r *run) conversation(ctx context.Context, phone string) (*workflows.State,
 		return nil, nil
 	}
 	var cv struct {
-		State workflows.State `json:"state"`
+		State engine.State `json:"state"`
 	}
 	err := r.c.admin(ctx, "GET", "/conversations/"+url.PathEscape(list.Conversations[0].ID), nil, &cv)
 	return &cv.State, err

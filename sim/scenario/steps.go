@@ -10,6 +10,7 @@ import (
 
 	"ppprenew/sim"
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // Default waits of the expectations without `within`.
@@ -585,15 +586,15 @@ func (r *run) checkExpect(ctx context.Context, e *ExpectStep) ([]string, error) 
 
 // phaseIs compares a phase; "renewed" is back to parked with the newest
 // renewal acked by the meter.
-func phaseIs(st *workflows.State, want string) bool {
+func phaseIs(st *engine.State, want string) bool {
 	if want == "renewed" {
 		n := len(st.Renewals)
-		return st.Phase == workflows.PhaseParked && n > 0 && st.Renewals[n-1].MeterAck == "acked"
+		return st.Phase == engine.PhaseParked && n > 0 && st.Renewals[n-1].MeterAck == "acked"
 	}
 	return string(st.Phase) == want
 }
 
-func describePhase(st *workflows.State) string {
+func describePhase(st *engine.State) string {
 	s := string(st.Phase)
 	if n := len(st.Renewals); n > 0 {
 		s += fmt.Sprintf(" (%d renewal(s), the newest meter ack %q)", n, st.Renewals[n-1].MeterAck)
@@ -607,7 +608,7 @@ func (r *run) alerts(ctx context.Context) ([]string, error) {
 	convs := map[string]bool{}
 	for _, p := range r.names.phones {
 		var list struct {
-			Conversations []workflows.State `json:"conversations"`
+			Conversations []engine.State `json:"conversations"`
 		}
 		if err := r.c.admin(ctx, "GET", "/conversations?phone="+url.QueryEscape(p), nil, &list); err != nil {
 			return nil, err

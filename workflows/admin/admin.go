@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // API serves the admin routes.
@@ -114,12 +115,12 @@ type userView struct {
 	HasPIN    bool     `json:"has_pin"`
 }
 
-func view(u workflows.User) userView {
+func view(u engine.User) userView {
 	ch := u.Channel
 	if ch == "" {
-		ch = workflows.ChannelSMS
+		ch = engine.ChannelSMS
 	}
-	v := userView{ID: u.ID, Phone: u.Phone, Language: u.Language, CardToken: workflows.MaskToken(u.CardToken), CardLast4: u.CardLast4, CardKind: string(u.CardKind), Channel: ch, Channels: u.Channels, HasPIN: u.PINHash != ""}
+	v := userView{ID: u.ID, Phone: u.Phone, Language: u.Language, CardToken: engine.MaskToken(u.CardToken), CardLast4: u.CardLast4, CardKind: string(u.CardKind), Channel: ch, Channels: u.Channels, HasPIN: u.PINHash != ""}
 	if u.LeadTime > 0 {
 		v.LeadTime = u.LeadTime.String()
 	}
@@ -176,8 +177,8 @@ func (a *API) putUser(c echo.Context, r userRequest, mustExist bool) error {
 	if err != nil {
 		return fail(c, http.StatusBadRequest, "bad_phone", "phone: "+err.Error())
 	}
-	kind := workflows.CardKind(r.CardKind)
-	if kind != workflows.CardCredit && kind != workflows.CardPrepaid && kind != workflows.CardDebit {
+	kind := engine.CardKind(r.CardKind)
+	if kind != engine.CardCredit && kind != engine.CardPrepaid && kind != engine.CardDebit {
 		return fail(c, http.StatusBadRequest, "bad_card_kind", "card_kind must be credit, prepaid or debit")
 	}
 	if r.CardToken == "" || len(r.CardLast4) != 4 || strings.Trim(r.CardLast4, "0123456789") != "" {
@@ -188,7 +189,7 @@ func (a *API) putUser(c echo.Context, r userRequest, mustExist bool) error {
 		return fail(c, http.StatusBadRequest, "bad_language", "language must be one of "+strings.Join(a.Runner.Settings.Languages(), ", "))
 	}
 	for _, ch := range append([]string{r.Channel}, r.Channels...) {
-		if ch != "" && ch != workflows.ChannelSMS && ch != workflows.ChannelVoice && ch != workflows.ChannelPush {
+		if ch != "" && ch != engine.ChannelSMS && ch != engine.ChannelVoice && ch != engine.ChannelPush {
 			return fail(c, http.StatusBadRequest, "bad_channel", "channels are push, sms or voice")
 		}
 	}
@@ -219,7 +220,7 @@ func (a *API) putUser(c echo.Context, r userRequest, mustExist bool) error {
 			r.ID = "u-" + randomHex(6)
 		}
 	}
-	u := workflows.User{ID: r.ID, Phone: phone, Language: lang, CardToken: r.CardToken, CardLast4: r.CardLast4, CardKind: kind, Channel: r.Channel, PINHash: pinHash,
+	u := engine.User{ID: r.ID, Phone: phone, Language: lang, CardToken: r.CardToken, CardLast4: r.CardLast4, CardKind: kind, Channel: r.Channel, PINHash: pinHash,
 		Channels: r.Channels, LeadTime: lead, CallsInQuietHours: r.CallsInQuietHours}
 	put, status, msg := a.Runner.Registry.PutUser, http.StatusCreated, "user registered"
 	if mustExist {
@@ -235,7 +236,7 @@ func (a *API) putUser(c echo.Context, r userRequest, mustExist bool) error {
 	case err != nil:
 		return err
 	}
-	a.Log.InfoContext(c.Request().Context(), msg, "user", u.ID, "phone", workflows.MaskPhone(phone))
+	a.Log.InfoContext(c.Request().Context(), msg, "user", u.ID, "phone", engine.MaskPhone(phone))
 	return c.JSON(status, view(u))
 }
 
@@ -306,15 +307,15 @@ func (a *API) unblacklist(c echo.Context) error {
 
 // convView is a conversation as the API shows it.
 type convView struct {
-	State   workflows.State          `json:"state"`
+	State   engine.State             `json:"state"`
 	History []workflows.HistoryEntry `json:"history,omitempty"`
 	// HistoryDropped counts entries dropped between the first and the
 	// newest to keep the history within the settings' retention.history.
 	HistoryDropped int64 `json:"history_dropped,omitempty"`
 }
 
-func masked(st workflows.State) workflows.State {
-	st.CardToken = workflows.MaskToken(st.CardToken)
+func masked(st engine.State) engine.State {
+	st.CardToken = engine.MaskToken(st.CardToken)
 	return st
 }
 
@@ -338,7 +339,7 @@ func (a *API) conversations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := []workflows.State{}
+	out := []engine.State{}
 	for _, id := range ids {
 		st, err := a.Runner.Store.Get(ctx, id)
 		if errors.Is(err, workflows.ErrNotFound) {

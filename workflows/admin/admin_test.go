@@ -15,6 +15,7 @@ import (
 
 	"ppprenew/workflows"
 	"ppprenew/workflows/admin"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 	"ppprenew/workflows/workflowstest"
 )
@@ -27,7 +28,7 @@ type api struct {
 func newAPI(t *testing.T) *api {
 	t.Helper()
 	rdb := redistest.Client(t, redistest.DBAdmin)
-	set, err := workflows.LoadSettings("")
+	set, err := engine.LoadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,13 @@ import (
 	"sync"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // Queue records enqueued effects instead of running them.
 type Queue struct {
 	mu      sync.Mutex
-	Effects []workflows.Effect
+	Effects []engine.Effect
 	// Err, when set, is returned by Enqueue.
 	Err error
 }
@@ -20,7 +21,7 @@ type Queue struct {
 var _ workflows.EffectQueue = (*Queue)(nil)
 
 // Enqueue implements workflows.EffectQueue.
-func (q *Queue) Enqueue(_ context.Context, _ string, effects []workflows.Effect) error {
+func (q *Queue) Enqueue(_ context.Context, _ string, effects []engine.Effect) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.Err != nil {

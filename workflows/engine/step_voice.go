@@ -1,4 +1,4 @@
-package workflows
+package engine
 
 // callEnded handles the end of a call the driver answered. A driver who
 // hangs up at the spoken quote gets it as a text (or in the app when texts

@@ -1,4 +1,4 @@
-package workflows
+package engine
 
 // meterAck handles the meter's answer to the latest renewal command.
 func (s *stepper) meterAck(in Input) {

@@ -1,4 +1,4 @@
-package workflows
+package engine
 
 // timer handles a fired timer; a timer that is no longer armed is stale.
 func (s *stepper) timer(in Input) {

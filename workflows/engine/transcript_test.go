@@ -1,4 +1,4 @@
-package workflows
+package engine
 
 import (
 	"flag"
@@ -357,7 +357,7 @@ func runScenario(t *testing.T, set *Settings, sc scenario) string {
 		}
 		prev := st
 		st, effects = Step(set, st, in, now)
-		write(describeInput(in, loc), prev)
+		write(DescribeInput(in, loc), prev)
 	}
 	return b.String()
 }
@@ -384,7 +384,7 @@ func TestTranscripts(t *testing.T) {
 			}
 			want, err := os.ReadFile(path)
 			if err != nil {
-				t.Fatalf("%v (run `go test ./workflows -run TestTranscripts -update` to create it)", err)
+				t.Fatalf("%v (run `go test ./workflows/engine -run TestTranscripts -update` to create it)", err)
 			}
 			if got != string(want) {
 				t.Errorf("transcript %s differs from %s (rerun with -update after checking):\n--- got\n%s\n--- want\n%s", sc.name, path, got, want)

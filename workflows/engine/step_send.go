@@ -1,4 +1,4 @@
-package workflows
+package engine
 
 // Why a message was not delivered (SendFailure.Reason). Channels report
 // their own finer causes too (busy, no-answer, voicemail, undelivered).

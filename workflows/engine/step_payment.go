@@ -1,4 +1,4 @@
-package workflows
+package engine
 
 // payment handles another payment at the bay by the same card (topping up at
 // the meter): the paid time moves and the notice is armed again.
