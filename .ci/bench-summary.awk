@@ -25,4 +25,20 @@ END {
     printf("  pppsim load, 30 drivers at 10 payments/s (sms=50,voice=25,app=25): %.2f renewals/s, answer to confirmation p50 %d ms, p99 %d ms, %d exactly-once violations\n",
       metric["BenchmarkLoadEndToEnd", "renewals/s"], metric["BenchmarkLoadEndToEnd", "p50_ms"], metric["BenchmarkLoadEndToEnd", "p99_ms"], metric["BenchmarkLoadEndToEnd", "violations"])
   }
+  header = 0
+  split("4 16 64", conc, " ")
+  for (k = 1; k <= 3; k++) {
+    f = "BenchmarkReplyFloor/c=" conc[k]; o = "BenchmarkReplyOurs/c=" conc[k]
+    if (metric[f, "replies/s"] <= 0 || metric[o, "replies/s"] <= 0) continue
+    if (!header) {
+      print ""
+      print "Reply path (signed inbound SMS over loopback HTTP: pppd against Echo + signature check + one GET):"
+      printf("  %-6s %13s %13s %7s %17s %17s %11s\n", "", "ours/s", "floor/s", "ratio", "p50 ours/floor", "p99 ours/floor", "redis/reply")
+      header = 1
+    }
+    printf("  c=%-4s %13.0f %13.0f %6.2fx %8.1f/%-5.1fms %8.1f/%-5.1fms %5.1f (%.0f Lua)\n", conc[k],
+      metric[o, "replies/s"], metric[f, "replies/s"], metric[o, "replies/s"] / metric[f, "replies/s"],
+      metric[o, "p50_ms"], metric[f, "p50_ms"], metric[o, "p99_ms"], metric[f, "p99_ms"],
+      metric[o, "redis_cmds/reply"], metric[o, "lua_scripts/reply"])
+  }
 }

@@ -44,6 +44,10 @@ const (
 	DBLoad = 13
 	// DBPppsim is the server pppsim's own tests start (pppsim up).
 	DBPppsim = 14
+	// DBReplyBench is the server the reply-path benchmarks start
+	// (cmd/pppd), apart from DBBench, which other packages' benchmarks
+	// take while these run.
+	DBReplyBench = 15
 )
 
 // OwnerKey marks a database as the test suite's own.
@@ -64,7 +68,7 @@ func Client(t testing.TB, db int) *redis.Client {
 	t.Helper()
 	if Addr() == "" {
 		t.Fatal("integration tests need a Redis of their own: run them with `make test`, " +
-			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-14 the tests may flush (a database holding keys without the suite's mark is refused)")
+			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-15 the tests may flush (a database holding keys without the suite's mark is refused)")
 	}
 	c := redis.NewClient(Options(db))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
