@@ -19,7 +19,7 @@ import (
 	"ppprenew/devicelink"
 	"ppprenew/sim"
 	"ppprenew/sim/world"
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 )
 
@@ -37,9 +37,9 @@ type benchApp struct {
 // benchSettings are the shipped settings with a 5 s lead time, so a tap of
 // 8 s brings the notice 3 s later; the grace period stays the shipped 10 min,
 // longer than any benchmark, so no conversation ends while it is measured.
-func benchSettings(tb testing.TB) *workflows.Settings {
+func benchSettings(tb testing.TB) *engine.Settings {
 	tb.Helper()
-	y := string(workflows.DefaultSettingsYAML())
+	y := string(engine.DefaultSettingsYAML())
 	for old, repl := range map[string]string{
 		"lead_time: 10m":                       "lead_time: 5s",
 		"lead_time_range: {min: 5m, max: 30m}": "lead_time_range: {min: 1s, max: 30m}",
@@ -49,7 +49,7 @@ func benchSettings(tb testing.TB) *workflows.Settings {
 		}
 		y = strings.Replace(y, old, repl, 1)
 	}
-	s, err := workflows.ParseSettings([]byte(y))
+	s, err := engine.ParseSettings([]byte(y))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func (a *benchApp) parkedDrivers(n int) []string {
 
 // openConversation is the one open conversation of a phone, or an empty
 // state when there is none yet.
-func (a *benchApp) openConversation(phone string) workflows.State {
+func (a *benchApp) openConversation(phone string) engine.State {
 	a.tb.Helper()
 	ctx := context.Background()
 	ids, err := a.app.runner.Store.OpenForPhone(ctx, phone)
@@ -201,7 +201,7 @@ func (a *benchApp) openConversation(phone string) workflows.State {
 		a.tb.Fatal(err)
 	}
 	if len(ids) == 0 {
-		return workflows.State{}
+		return engine.State{}
 	}
 	st, err := a.app.runner.Store.Get(ctx, ids[0])
 	if err != nil {
@@ -212,7 +212,7 @@ func (a *benchApp) openConversation(phone string) workflows.State {
 
 // waitPhase waits until every phone's open conversation is in phase. The
 // wait is bounded; it asserts an outcome, never a duration.
-func (a *benchApp) waitPhase(phones []string, phase workflows.Phase) {
+func (a *benchApp) waitPhase(phones []string, phase engine.Phase) {
 	a.tb.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -224,7 +224,7 @@ func (a *benchApp) waitPhase(phones []string, phase workflows.Phase) {
 				break
 			}
 			if time.Now().After(deadline) {
-				a.tb.Fatalf("gave up waiting for %s's conversation to be %s (it is %q)", workflows.MaskPhone(p), phase, st.Phase)
+				a.tb.Fatalf("gave up waiting for %s's conversation to be %s (it is %q)", engine.MaskPhone(p), phase, st.Phase)
 			}
 			<-tick.C
 		}

@@ -23,7 +23,7 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"ppprenew/sim"
-	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 )
 
@@ -291,7 +291,7 @@ func BenchmarkReplyFloor(b *testing.B) {
 func BenchmarkReplyOurs(b *testing.B) {
 	a := startBenchApp(b, redistest.DBReplyBench)
 	phones := a.parkedDrivers(replyDrivers)
-	a.waitPhase(phones, workflows.PhaseOffered)
+	a.waitPhase(phones, engine.PhaseOffered)
 	cfg := a.app.cfg
 	u := a.app.ServerURL() + "/twilio/sms"
 	hc := replyClient(b)
@@ -302,7 +302,7 @@ func BenchmarkReplyOurs(b *testing.B) {
 		warm[i] = signedInbound(cfg.AuthToken, cfg.AccountSID, u, p, cfg.SMSFrom, replyBody)
 	}
 	drive(b, hc, u, warm, len(phones))
-	a.waitPhase(phones, workflows.PhaseAlertSet)
+	a.waitPhase(phones, engine.PhaseAlertSet)
 	// The worker is stopped while replies are measured: the tasks are
 	// enqueued as always, but the texts they send (and the carrier's status
 	// callbacks for them) would compete with the replies for the same CPU
