@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -174,9 +173,6 @@ func cmpOr(s, def string) string {
 	}
 	return s
 }
-
-// errExpect is a failed expectation; the detail says what arrived instead.
-var errExpect = errors.New("expectation not met")
 
 // poll calls check until it reports done or within passes.
 func poll(ctx context.Context, within time.Duration, check func() (bool, error)) (bool, error) {

@@ -120,10 +120,7 @@ func TestSettingsProblemsHavePositions(t *testing.T) {
 			if !errors.Is(err, ErrSettings) {
 				t.Fatalf("err = %v, want an ErrSettings", err)
 			}
-			var got []string
-			for _, line := range strings.Split(err.Error(), "\n")[1:] {
-				got = append(got, line)
-			}
+			got := strings.Split(err.Error(), "\n")[1:]
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
