@@ -102,11 +102,17 @@ func (w *Webhooks) storeDown(c echo.Context, log *slog.Logger, body string, err 
 func (w *Webhooks) handle(ctx context.Context, sid, from, body string) (string, error) {
 	reply := ParseReply(body)
 	reg := w.Runner.Registry
-	lang := ""
-	if u, err := reg.UserByPhone(ctx, from); err == nil {
-		lang = u.Language
-	} else if !errors.Is(err, workflows.ErrNotFound) {
-		return "", err
+	// notify answers outside any conversation, in the driver's language. The
+	// driver is looked up only then: an answer to an open conversation (the
+	// hot path) finds the driver through the conversation itself.
+	notify := func(template string) error {
+		lang := ""
+		if u, err := reg.UserByPhone(ctx, from); err == nil {
+			lang = u.Language
+		} else if !errors.Is(err, workflows.ErrNotFound) {
+			return err
+		}
+		return w.Runner.Notify(ctx, sid, from, lang, template)
 	}
 	optedOut, err := reg.OptedOut(ctx, from)
 	if err != nil {
@@ -119,17 +125,17 @@ func (w *Webhooks) handle(ctx context.Context, sid, from, body string) (string, 
 		if _, err := w.Runner.OptIn(ctx, from); err != nil {
 			return "", err
 		}
-		return "opt_in", w.Runner.Notify(ctx, sid, from, lang, "opted_in")
+		return "opt_in", notify("opted_in")
 	case optedOut:
 		return "ignored_opted_out", nil
 	case reply.Kind == ReplyStart:
-		return "already_opted_in", w.Runner.Notify(ctx, sid, from, lang, "opted_in")
+		return "already_opted_in", notify("opted_in")
 	case reply.Kind == ReplyHelp:
-		return "help", w.Runner.Notify(ctx, sid, from, lang, "help")
+		return "help", notify("help")
 	}
 	_, err = w.Runner.Reply(ctx, from, answer(reply), "sms")
 	if errors.Is(err, workflows.ErrNoSession) {
-		return "no_session", w.Runner.Notify(ctx, sid, from, lang, "no_session")
+		return "no_session", notify("no_session")
 	}
 	if err != nil {
 		return "", err

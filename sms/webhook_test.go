@@ -228,3 +228,26 @@ func TestUnreachableRetryKeepsTheFirstTextsDeadline(t *testing.T) {
 		t.Fatalf("retry %s valid until %s, want %s", last.ID, last.Send.ValidUntil, deadline)
 	}
 }
+
+// An answer outside any conversation (HELP, no open conversation) is in the
+// driver's own language, and a stranger's in the default one; the driver is
+// looked up for that answer only.
+func TestAnswersOutsideAConversationSpeakTheDriversLanguage(t *testing.T) {
+	v := newEnv(t)
+	const cantonese = "+85291234568"
+	if err := v.runner.Registry.PutUser(context.Background(), engine.User{ID: "u-2", Phone: cantonese, Language: "zh-HK", CardToken: "tok_b", CardLast4: "1111", CardKind: engine.CardCredit}); err != nil {
+		t.Fatal(err)
+	}
+	v.post(t, "/twilio/sms", inbound("SM20", cantonese, "HELP"))
+	v.post(t, "/twilio/sms", inbound("SM21", cantonese, "1"))
+	v.post(t, "/twilio/sms", inbound("SM22", "+85291234569", "HELP"))
+	var got []string
+	for _, e := range v.queue.Effects {
+		if e.Send != nil {
+			got = append(got, e.Send.Template+":"+e.Send.Language)
+		}
+	}
+	if strings.Join(got, ",") != "help:zh-HK,no_session:zh-HK,help:en" {
+		t.Fatalf("sends %v", got)
+	}
+}
