@@ -53,7 +53,7 @@ func testSettings(t *testing.T) *engine.Settings {
 // harness runs the whole service, as `make run` does but on a real Redis
 // database and random ports, and drives it only through HTTP.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	app   *App
 	world *world.World // the simulated world, in this process to share the clock
 	hc    *http.Client
@@ -92,16 +92,29 @@ func newHarnessWith(t *testing.T, edit func(*engine.Settings)) *harness {
 // newHarnessAt starts the service with its clock placed at start.
 func newHarnessAt(t *testing.T, start time.Time, edit func(*engine.Settings)) *harness {
 	t.Helper()
-	redistest.Client(t, redistest.DBEndToEnd) // flushes the database
+	set := testSettings(t)
+	if edit != nil {
+		edit(set)
+	}
+	return startHarness(t, redistest.DBEndToEnd, start, set, 100*time.Millisecond)
+}
+
+// startHarness starts the world and the server on Redis database db
+// (flushed first) with the settings set, the clock placed at start and the
+// simulated meters looping every meterPoll, and stops both when tb ends.
+// Benchmarks share it with the tests.
+func startHarness(tb testing.TB, db int, start time.Time, set *engine.Settings, meterPoll time.Duration) *harness {
+	tb.Helper()
+	redistest.Client(tb, db) // flushes the database
 	cfg, err := LoadConfig(func(k string) string {
 		return map[string]string{
 			"PPP_HTTP_ADDR": "127.0.0.1:0", "PPP_SIM_ADDR": "127.0.0.1:0", "PPP_CARRIER": "sim",
-			"REDIS_URL":      fmt.Sprintf("redis://%s/%d", redistest.Addr(), redistest.DBEndToEnd),
+			"REDIS_URL":      fmt.Sprintf("redis://%s/%d", redistest.Addr(), db),
 			"PPP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "PPP_SMS_RATE": "100",
 		}[k]
 	})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	cfg.PublicURL = "" // the listener's address
 	level := slog.LevelWarn
@@ -109,27 +122,24 @@ func newHarnessAt(t *testing.T, start time.Time, edit func(*engine.Settings)) *h
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	set := testSettings(t)
-	if edit != nil {
-		edit(set)
-	}
 	clock := clockAt(start)
 	// The world plays against the server's address, so the server's
 	// listener is opened first; the server learns the world's from
 	// PPP_SIM_ADDR.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	w, err := world.New(world.Config{Addr: "127.0.0.1:0", ServerURL: "http://" + ln.Addr().String(), AdminToken: cfg.AdminToken,
 		AccountSID: cfg.AccountSID, AuthToken: cfg.AuthToken, PlatformNumbers: []string{cfg.SMSFrom}, WakeCallerID: cfg.WakeCallerID,
-		GatewayAPIKey: cfg.PaymentKey, VoiceTick: 100 * time.Millisecond, MeterPoll: 100 * time.Millisecond, Clock: clock,
+		GatewayAPIKey: cfg.PaymentKey, VoiceTick: 100 * time.Millisecond, MeterPoll: meterPoll, Clock: clock,
 		Logger: log.With("component", "sim")})
 	if err != nil {
-		t.Fatal(err)
+		_ = ln.Close()
+		tb.Fatal(err)
 	}
 	w.Start()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		w.Close(ctx)
@@ -141,17 +151,19 @@ func newHarnessAt(t *testing.T, start time.Time, edit func(*engine.Settings)) *h
 		HoldPause:  4 * time.Second,
 		DeviceLink: func(c *devicelink.Config) { c.WakeBatchWindow = 200 * time.Millisecond }}, log)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := app.Start(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		app.Close(ctx)
 	})
-	return &harness{t: t, app: app, world: w, hc: &http.Client{Timeout: 30 * time.Second}, now: clock}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	tb.Cleanup(hc.CloseIdleConnections)
+	return &harness{t: tb, app: app, world: w, hc: hc, now: clock}
 }
 
 // call makes a JSON request and decodes the answer; it returns the status.
