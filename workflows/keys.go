@@ -5,7 +5,7 @@ package workflows
 //	ppp:conv:{id}              hash  v=version, s=state JSON, e=effects of the last step (for recovery),
 //	                                 d=history entries dropped (retention.history)
 //	ppp:conv:{id}:hist         list  history entries (JSON): the first, then the newest (retention.history)
-//	ppp:convs                  zset  conversation ids by last update (ms), those older than retention.finished dropped
+//	ppp:convs                  zset  conversation ids by last update (ms), those older than retention.finished dropped by a sweep
 //	ppp:phone:{e164}:open      zset  open conversation ids of a phone by last prompt (ms)
 //	ppp:bay:{meter}:{bay}      string the open conversation at a bay
 //	ppp:phone:{e164}:stopped   set   conversations a STOP ended, brought back by START (7 days)

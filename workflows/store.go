@@ -118,6 +118,14 @@ func (s *Store) PendingEffects(ctx context.Context, id string) ([]engine.Effect,
 	return effects, json.Unmarshal([]byte(raw), &effects)
 }
 
+// ForgetExpired drops from the index of all conversations those untouched
+// for longer than the retention before now (their keys have expired or are
+// about to); it returns how many. The server runs it every few minutes, off
+// the reply path.
+func (s *Store) ForgetExpired(ctx context.Context, now time.Time) (int64, error) {
+	return s.rdb.ZRemRangeByScore(ctx, keyConvs, "-inf", "("+strconv.FormatInt(now.Add(-s.Retention).UnixMilli(), 10)).Result()
+}
+
 // HistoryDropped is how many history entries of a conversation were
 // dropped to keep it within HistoryCap (between the first and the rest).
 func (s *Store) HistoryDropped(ctx context.Context, id string) (int64, error) {

@@ -51,12 +51,17 @@ func TestStoreKeepsBoundedHistoryAndForgetsOldConversations(t *testing.T) {
 		}
 	}
 
-	// A conversation saved more than the retention later drops the first
-	// from the index of all conversations.
+	// Past the retention, the index of all conversations forgets the first.
 	late := engine.State{ID: "c-late", Phone: "+85291230002", MeterID: "M2", Bay: "1", Phase: engine.PhaseParked,
 		Version: 1, UpdatedAt: t0.Add(49 * time.Hour), Timers: map[engine.TimerKind]engine.Timer{}}
 	if err := store.Save(ctx, late, 0, workflows.HistoryEntry{At: late.UpdatedAt, Version: 1, To: late.Phase}, nil); err != nil {
 		t.Fatal(err)
+	}
+	if ids, _ := store.Recent(ctx, 10); len(ids) != 2 {
+		t.Fatalf("index before the sweep %v, want both", ids)
+	}
+	if n, err := store.ForgetExpired(ctx, late.UpdatedAt); err != nil || n != 1 {
+		t.Fatalf("forgot %d, %v; want 1", n, err)
 	}
 	ids, err := store.Recent(ctx, 10)
 	if err != nil || fmt.Sprint(ids) != "[c-late]" {

@@ -295,6 +295,13 @@ func (a *App) Start() error {
 	if err := a.devices.StartSweeps(context.Background()); err != nil {
 		a.log.Warn("device link sweeps did not start", "err", err)
 	}
+	a.every(5*time.Minute, func() {
+		if n, err := a.runner.Store.ForgetExpired(context.Background(), a.now()); err != nil {
+			a.log.Warn("forgetting expired conversations failed", "err", err)
+		} else if n > 0 {
+			a.log.Debug("expired conversations forgotten", "conversations", n)
+		}
+	})
 	a.every(30*time.Second, func() {
 		if n, err := a.runner.Recover(context.Background(), 10*time.Minute); err != nil {
 			a.log.Warn("recovery failed", "err", err)

@@ -34,7 +34,4 @@ else
   redis.call('PERSIST', KEYS[2])
 end
 redis.call('ZADD', KEYS[5], ARGV[8], ARGV[5])
--- The index of all conversations forgets those untouched for the
--- retention, as their keys expire.
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. (tonumber(ARGV[8]) - tonumber(ARGV[10]) * 1000))
 return 1
