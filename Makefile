@@ -3,8 +3,9 @@ SHELL := /bin/bash
 GO ?= go
 REDIS_ADDR ?= 127.0.0.1:6379
 # Tests and benchmarks run on a Redis of their own: .ci/with-test-redis starts
-# one on a free port (and stops it afterwards) unless PPP_TEST_REDIS_ADDR names
-# a server to use. The Redis at REDIS_ADDR is never flushed by a test.
+# one on a free port, stamped with a token the tests check before flushing (and
+# stops it afterwards), unless an outer run already set PPP_TEST_REDIS_ADDR and
+# PPP_TEST_REDIS_TOKEN. The Redis at REDIS_ADDR is never flushed by a test.
 WITH_TEST_REDIS := bash .ci/with-test-redis
 
 .PHONY: help run test bench lint redis build fuzz

@@ -53,6 +53,18 @@ const (
 // OwnerKey marks a database as the test suite's own.
 const OwnerKey = "ppprenew:test-suite-owned"
 
+// ServerKey, in database 0, holds the token .ci/with-test-redis stamps on
+// the redis-server it starts (and exports as PPP_TEST_REDIS_TOKEN): only a
+// server carrying the token the tests were given is one they started.
+const ServerKey = "ppprenew:test-server"
+
+// Token is the stamp of the test suite's own server, from
+// PPP_TEST_REDIS_TOKEN.
+func Token() string { return os.Getenv("PPP_TEST_REDIS_TOKEN") }
+
+// ErrNotOurServer is returned by Take for a server the tests did not start.
+var ErrNotOurServer = errors.New("redistest: the Redis server was not started by the tests")
+
 // Addr is the Redis address integration tests use, from PPP_TEST_REDIS_ADDR.
 // Empty when it is not set.
 func Addr() string { return os.Getenv("PPP_TEST_REDIS_ADDR") }
@@ -68,7 +80,7 @@ func Client(t testing.TB, db int) *redis.Client {
 	t.Helper()
 	if Addr() == "" {
 		t.Fatal("integration tests need a Redis of their own: run them with `make test`, " +
-			"or set PPP_TEST_REDIS_ADDR to a server whose databases 1-15 the tests may flush (a database holding keys without the suite's mark is refused)")
+			"or wrap the command: bash .ci/with-test-redis go test ./...")
 	}
 	c := redis.NewClient(Options(db))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -87,10 +99,15 @@ func Client(t testing.TB, db int) *redis.Client {
 // did not create.
 var ErrNotOurs = errors.New("redistest: the database holds data the tests did not create")
 
-// Take flushes the client's database for a test if it is empty or already
-// the suite's, and marks it as the suite's. It refuses any other database.
+// Take flushes the client's database for a test and marks it as the
+// suite's, only on a server the tests started (it carries Token under
+// ServerKey) and only if the database is empty or already the suite's. It
+// refuses any other server and any other database.
 func Take(ctx context.Context, c *redis.Client) error {
 	db := c.Options().DB
+	if err := ourServer(ctx, c.Options().Addr); err != nil {
+		return err
+	}
 	n, err := c.DBSize(ctx).Result()
 	if err != nil {
 		return fmt.Errorf("redistest: size of db %d: %w", db, err)
@@ -109,4 +126,22 @@ func Take(ctx context.Context, c *redis.Client) error {
 		return fmt.Errorf("redistest: flush db %d: %w", db, err)
 	}
 	return c.Set(ctx, OwnerKey, "1", 0).Err()
+}
+
+// ourServer checks the server at addr carries the suite's token.
+func ourServer(ctx context.Context, addr string) error {
+	token := Token()
+	if token == "" {
+		return fmt.Errorf("%w: PPP_TEST_REDIS_TOKEN is not set; run the tests with `make test` or `bash .ci/with-test-redis`, which start and stamp a Redis of their own", ErrNotOurServer)
+	}
+	c0 := redis.NewClient(&redis.Options{Addr: addr, DB: 0})
+	defer c0.Close()
+	got, err := c0.Get(ctx, ServerKey).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("redistest: %s: %w", addr, err)
+	}
+	if got != token {
+		return fmt.Errorf("%w: %s does not carry the token of the server .ci/with-test-redis started; nothing was flushed", ErrNotOurServer, addr)
+	}
+	return nil
 }

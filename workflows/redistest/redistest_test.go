@@ -51,3 +51,24 @@ func TestTakeFlushesOnlyItsOwnDatabase(t *testing.T) {
 	}
 	t.Cleanup(func() { c.Del(context.Background(), redistest.OwnerKey) })
 }
+
+// A server that does not carry the token of the one .ci/with-test-redis
+// started (another Redis, such as the one at the standard port) is never
+// flushed, even a database of it marked as the suite's.
+func TestTakeRefusesAServerTheTestsDidNotStart(t *testing.T) {
+	ctx := context.Background()
+	c := redistest.Client(t, dbForeign) // the suite's server: taken and marked
+	if err := c.Set(ctx, "kept:key", "precious", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Del(context.Background(), "kept:key", redistest.OwnerKey) })
+	for _, token := range []string{"", "another-servers-token"} {
+		t.Setenv("PPP_TEST_REDIS_TOKEN", token)
+		if err := redistest.Take(ctx, c); !errors.Is(err, redistest.ErrNotOurServer) {
+			t.Fatalf("Take with token %q: %v, want ErrNotOurServer", token, err)
+		}
+		if v, _ := c.Get(ctx, "kept:key").Result(); v != "precious" {
+			t.Fatalf("a server the tests did not start was flushed (token %q)", token)
+		}
+	}
+}
