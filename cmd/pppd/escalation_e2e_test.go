@@ -226,8 +226,13 @@ func TestAppAPIAuthAndIdempotency(t *testing.T) {
 }
 
 func TestInvalidPushTokenMovesToSMSAtOnce(t *testing.T) {
+	// The notice is due 10 s after the tap and its text is valid for 30 s
+	// more, so a busy machine cannot let it expire before it is sent: only
+	// a move to SMS an hour later, as configured without the fallback,
+	// would miss it.
 	h := newHarnessWith(t, func(s *engine.Settings) {
 		s.Escalation = []engine.EscalationStep{{Channel: "push"}, {Channel: "sms", After: time.Hour}}
+		s.LeadTime = 30 * time.Second
 	})
 	card := h.driver(alice, "en", "credit", 10000)
 	appID, _ := h.withApp(alice)
@@ -238,7 +243,7 @@ func TestInvalidPushTokenMovesToSMSAtOnce(t *testing.T) {
 		t.Fatalf("invalidate: %v %v", res, err)
 	}
 	h.meter("M1", "")
-	h.tap("M1", "1", card, 8*time.Second)
+	h.tap("M1", "1", card, 40*time.Second)
 	h.expect(alice, 1, "Reply 1 to extend") // not an hour later
 	var devices int
 	h.eventually("the device to be removed", func() bool {
