@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
@@ -89,8 +88,6 @@ type Sender struct {
 }
 
 var _ workflows.Sender = (*Sender)(nil)
-
-func keyOut(id string) string { return "ppp:sms:out:" + id }
 
 // Send implements workflows.Sender.
 func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {
@@ -256,7 +253,7 @@ func (s *Sender) pace(ctx context.Context) error {
 	}
 	for range 50 {
 		sec := s.Now().Unix()
-		k := fmt.Sprintf("ppp:sms:pace:%s:%d", s.Config.From, sec)
+		k := keyPace(s.Config.From, sec)
 		n, err := s.Redis.Incr(ctx, k).Result()
 		if err != nil {
 			return err
@@ -268,7 +265,7 @@ func (s *Sender) pace(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Until(time.Unix(sec+1, 0))):
+		case <-time.After(time.Unix(sec+1, 0).Sub(s.Now())): // the next second on the service's clock
 		}
 	}
 	return &workflows.SendError{Message: "sending number saturated", Temporary: true}
