@@ -2,10 +2,17 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"maps"
+	"os"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/caarlos0/env/v11"
 )
 
 const testMasterKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
@@ -28,15 +35,15 @@ func realEnv() map[string]string {
 
 // with returns base with the given variables replaced; an empty value unsets one.
 func with(base map[string]string, kv ...string) map[string]string {
-	env := maps.Clone(base)
+	vars := maps.Clone(base)
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] == "" {
-			delete(env, kv[i])
+			delete(vars, kv[i])
 		} else {
-			env[kv[i]] = kv[i+1]
+			vars[kv[i]] = kv[i+1]
 		}
 	}
-	return env
+	return vars
 }
 
 // flagged returns the variables named by the errors joined in err, sorted.
@@ -168,6 +175,29 @@ func TestLoadConfigRejects(t *testing.T) {
 			wantVars: []string{"APNS_KEY_ID", "APNS_TEAM_ID", "APNS_TOPIC", "FCM_PROJECT_ID"},
 		},
 		{
+			name:     "values that cannot be read name their variable and say what is accepted",
+			givenEnv: map[string]string{"PPP_WORKERS": "ten", "PPP_SMS_RATE": "1.5", "PPP_LOG_JSON": "on"},
+			wantVars: []string{"PPP_LOG_JSON", "PPP_SMS_RATE", "PPP_WORKERS"}, // each once
+			wantText: []string{`PPP_WORKERS must be a positive whole number of workers, not "ten"`,
+				`PPP_SMS_RATE must be a positive whole number of messages per second, not "1.5"`,
+				`PPP_LOG_JSON must be one of 1, true, 0, false or empty, not "on"`},
+		},
+		{
+			name:     "a master key that is not base64",
+			givenEnv: map[string]string{"PPP_MASTER_KEY": "not base64!"},
+			wantVars: []string{"PPP_MASTER_KEY"},
+			wantText: []string{"PPP_MASTER_KEY must be 32 bytes in base64 (openssl rand -base64 32)"},
+		},
+		{
+			name: "unreadable values, invalid values and missing variables are reported together",
+			givenEnv: map[string]string{"PPP_CARRIER": "twilio", "PPP_WORKERS": "many", "PPP_MASTER_KEY": "c2hvcnQ=",
+				"PPP_LOG_LEVEL": "loud", "PPP_SIM_ADDR": "8081", "APNS_KEY_ID": "ABC123DEFG"},
+			wantVars: []string{"APNS_KEY_FILE", "PPP_ADMIN_TOKEN", "PPP_LOG_LEVEL", "PPP_MASTER_KEY", "PPP_PAYMENT_KEY", "PPP_PAYMENT_URL",
+				"PPP_PUBLIC_URL", "PPP_SIM_ADDR", "PPP_SMS_FROM", "PPP_WORKERS", "REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"},
+			wantText: []string{`PPP_WORKERS must be a positive whole number of workers, not "many"`,
+				"PPP_CARRIER=twilio needs PPP_PUBLIC_URL, REDIS_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, PPP_SMS_FROM, PPP_ADMIN_TOKEN, PPP_PAYMENT_URL, PPP_PAYMENT_KEY ("},
+		},
+		{
 			name:     "every problem is reported, not only the first",
 			givenEnv: with(realEnv(), "PPP_LOG_LEVEL", "loud", "PPP_SMS_FROM", "123", "REDIS_URL", "", "PPP_WORKERS", "0"),
 			wantVars: []string{"PPP_LOG_LEVEL", "PPP_SMS_FROM", "PPP_WAKE_CALLER_ID", "PPP_WORKERS", "REDIS_URL"},
@@ -227,9 +257,9 @@ func TestLoadConfigAccepts(t *testing.T) {
 		},
 		{
 			name:     "real configuration with a different caller id, log settings and tuning",
-			givenEnv: with(realEnv(), "PPP_WAKE_CALLER_ID", "+442071234567", "PPP_LOG_LEVEL", "DEBUG", "PPP_LOG_JSON", "1", "PPP_WORKERS", "4", "PPP_DEFAULT_REGION", "GB"),
+			givenEnv: with(realEnv(), "PPP_WAKE_CALLER_ID", "+442071234567", "PPP_LOG_LEVEL", "DEBUG", "PPP_LOG_JSON", "1", "PPP_WORKERS", " 4 ", "PPP_DEFAULT_REGION", "GB"),
 			expect: func(t *testing.T, c Config) {
-				if c.LogLevel != "debug" || !c.LogJSON || c.Workers != 4 || c.Region != "GB" {
+				if c.WakeCallerID != "+442071234567" || c.LogLevel != "debug" || !c.LogJSON || c.Workers != 4 || c.Region != "GB" {
 					t.Errorf("got %+v", c)
 				}
 			},
@@ -253,5 +283,222 @@ func TestLoadConfigAccepts(t *testing.T) {
 			}
 			tt.expect(t, c)
 		})
+	}
+}
+
+func TestLoadConfigAppliesDefaults(t *testing.T) {
+	c, err := LoadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every envDefault of the struct, read back from its field.
+	params, err := env.GetFieldParams(&Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := reflect.ValueOf(c)
+	defaults := 0
+	for _, p := range params {
+		if !p.HasDefaultValue {
+			continue
+		}
+		defaults++
+		v := configVar(p.Key)
+		if got := fmt.Sprint(value.FieldByName(v.Field).Interface()); got != p.DefaultValue {
+			t.Errorf("%s (%s) = %q, want its default %q", v.Field, p.Key, got, p.DefaultValue)
+		}
+	}
+	if defaults < 7 {
+		t.Errorf("only %d variables declare a default", defaults)
+	}
+	// The defaults that depend on other variables or on the carrier.
+	for _, tt := range []struct{ name, got, want string }{
+		{"PublicURL", c.PublicURL, "http://127.0.0.1:8080"},
+		{"WakeCallerID", c.WakeCallerID, "+85258001000"},
+		{"Carrier", c.Carrier, "sim"},
+		{"SMSRate", fmt.Sprint(c.SMSRate), "10"},
+		{"AccountSID", c.AccountSID, devAccountSID},
+		{"AuthToken", c.AuthToken, devAuthToken},
+		{"AdminToken", c.AdminToken, devAdminToken},
+		{"PaymentURL", c.PaymentURL, "http://127.0.0.1:8081/pay"},
+		{"PaymentKey", c.PaymentKey, devPaymentKey},
+		{"MasterKey length", fmt.Sprint(len(c.MasterKey)), "32"},
+		{"DevCredentials", fmt.Sprint(c.DevCredentials), "true"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+
+	// Derived defaults follow what they are derived from.
+	c, err = LoadConfig(func(k string) string {
+		return map[string]string{"PPP_HTTP_ADDR": "0.0.0.0:9000", "PPP_SMS_FROM": " +442071234567 ", "PPP_SIM_ADDR": "127.0.0.1:9001"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "http://0.0.0.0:9000" || c.SMSFrom != "+442071234567" || c.WakeCallerID != "+442071234567" ||
+		c.PaymentURL != "http://127.0.0.1:9001/pay" {
+		t.Errorf("derived defaults: public URL %q, sending number %q, wake caller id %q, payment URL %q",
+			c.PublicURL, c.SMSFrom, c.WakeCallerID, c.PaymentURL)
+	}
+	// The real carrier has its own SMS pace and no development values.
+	c, err = LoadConfig(func(k string) string { return realEnv()[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMSRate != 1 || c.DevCredentials || c.PaymentKey != realEnv()["PPP_PAYMENT_KEY"] || c.Workers != 10 || c.Region != "HK" {
+		t.Errorf("real carrier defaults: %d messages/s, development credentials %v, payment key set %v, %d workers, region %q",
+			c.SMSRate, c.DevCredentials, c.PaymentKey == realEnv()["PPP_PAYMENT_KEY"], c.Workers, c.Region)
+	}
+}
+
+// TestConfigParseNamesTheVariable checks that each kind of value the
+// library converts, when it cannot be read, is reported by its variable's
+// name and what it accepts.
+func TestConfigParseNamesTheVariable(t *testing.T) {
+	var dst struct {
+		Tick   time.Duration `env:"PPP_TEST_TICK"`
+		Count  int           `env:"PPP_TEST_COUNT"`
+		Size   uint          `env:"PPP_TEST_SIZE"`
+		Ratio  float64       `env:"PPP_TEST_RATIO"`
+		On     bool          `env:"PPP_TEST_ON" accept:"on or off"`
+		Key    []byte        `env:"PPP_TEST_KEY" secret:"true"`
+		Name   string        `env:"PPP_TEST_NAME" envDefault:"fine"`
+		Period time.Duration `env:"PPP_TEST_PERIOD" envDefault:"1m"`
+	}
+	given, problems := parseEnv(func(k string) string {
+		return map[string]string{"PPP_TEST_TICK": "soon", "PPP_TEST_COUNT": "3x", "PPP_TEST_SIZE": "-1", "PPP_TEST_RATIO": "half",
+			"PPP_TEST_ON": "yes", "PPP_TEST_KEY": "hunter2=secret", "PPP_TEST_PERIOD": " 90s "}[k]
+	}, &dst)
+	want := []string{
+		`PPP_TEST_TICK must be a duration such as 30s, 5m or 1h30m, not "soon"`,
+		`PPP_TEST_COUNT must be a whole number, not "3x"`,
+		`PPP_TEST_SIZE must be a whole number, 0 or more, not "-1"`,
+		`PPP_TEST_RATIO must be a number, not "half"`,
+		`PPP_TEST_ON must be on or off, not "yes"`,
+		`PPP_TEST_KEY must be 32 bytes in base64`,
+	}
+	var got []string
+	for _, err := range problems {
+		if _, ok := errors.AsType[*VarError](err); !ok {
+			t.Errorf("%v is a %T, not a *VarError", err, err)
+		}
+		got = append(got, err.Error())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if dst.Name != "fine" || dst.Period != 90*time.Second {
+		t.Errorf("the readable values: name %q, period %v", dst.Name, dst.Period)
+	}
+	if given["PPP_TEST_NAME"] || !given["PPP_TEST_PERIOD"] || !given["PPP_TEST_TICK"] {
+		t.Errorf("given %v", given)
+	}
+}
+
+// TestLoadConfigNeverQuotesSecrets gives every secret variable a value that
+// is refused and checks the value is named nowhere in the message.
+func TestLoadConfigNeverQuotesSecrets(t *testing.T) {
+	refused := map[string]map[string]string{
+		"REDIS_URL":         with(realEnv(), "REDIS_URL", "http://ops:s3cr3t-redis@redis.internal"),
+		"TWILIO_AUTH_TOKEN": with(realEnv(), "TWILIO_AUTH_TOKEN", "s3cr3t-auth-token"),
+		"PPP_ADMIN_TOKEN":   with(realEnv(), "PPP_ADMIN_TOKEN", "s3cr3t"),
+		"PPP_MASTER_KEY":    with(realEnv(), "PPP_MASTER_KEY", "s3cr3t-master-key"),
+		"PPP_PAYMENT_KEY":   with(realEnv(), "PPP_PAYMENT_KEY", devPaymentKey),
+	}
+	for _, v := range configVars {
+		if _, ok := refused[v.Name]; v.Secret != ok {
+			t.Errorf("%s: secret tag %v, but listed here as a secret: %v", v.Name, v.Secret, ok)
+		}
+	}
+	for name, givenEnv := range refused {
+		v := configVar(name)
+		t.Run(v.Name, func(t *testing.T) {
+			_, err := LoadConfig(func(k string) string { return givenEnv[k] })
+			if got := flagged(err); !slices.Equal(got, []string{v.Name}) {
+				t.Fatalf("reported %v, want [%s]\n%v", got, v.Name, err)
+			}
+			secret := givenEnv[v.Name]
+			if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("the message quotes the secret %s:\n%v", v.Name, err)
+			}
+		})
+	}
+}
+
+// readmeVars returns the rows of README.md's configuration table: each
+// variable named in a row's first cell, with the row's default and meaning.
+func readmeVars(t *testing.T) map[string][2]string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Configuration\n")
+	if !ok {
+		t.Fatal("README.md has no Configuration section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	rows := map[string][2]string{}
+	inTable := false
+	name := regexp.MustCompile("`([A-Z][A-Z0-9_]*)`")
+	for line := range strings.Lines(section) {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "|") {
+			if inTable {
+				break // the table ends
+			}
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if !inTable {
+			if len(cells) != 3 || strings.TrimSpace(cells[0]) != "variable" {
+				t.Fatalf("the Configuration table begins %q, want | variable | default | meaning |", line)
+			}
+			inTable = true
+			continue
+		}
+		if strings.Trim(line, "|-: ") == "" {
+			continue // the header's rule
+		}
+		if len(cells) != 3 {
+			t.Fatalf("README row %q has %d cells, want 3", line, len(cells))
+		}
+		for _, m := range name.FindAllStringSubmatch(cells[0], -1) {
+			rows[m[1]] = [2]string{strings.TrimSpace(cells[1]), strings.TrimSpace(cells[2])}
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatal("README.md's Configuration section has no table of variables")
+	}
+	return rows
+}
+
+// TestConfigMatchesREADME keeps the README's table of variables and Config
+// in step: every variable of Config has a row that shows its default, and
+// every row is a variable of Config or marked as the simulated world's.
+func TestConfigMatchesREADME(t *testing.T) {
+	rows := readmeVars(t)
+	params, err := env.GetFieldParams(&Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	for _, p := range params {
+		declared[p.Key] = true
+		row, ok := rows[p.Key]
+		if !ok {
+			t.Errorf("%s is read by Config but missing from the table in README.md", p.Key)
+			continue
+		}
+		if p.HasDefaultValue && !strings.Contains(row[0], "`"+p.DefaultValue+"`") {
+			t.Errorf("README.md gives %s the default %s, Config `%s`", p.Key, row[0], p.DefaultValue)
+		}
+	}
+	for k, row := range rows {
+		if !declared[k] && !strings.HasPrefix(row[1], "*(world)*") {
+			t.Errorf("README.md's table lists %s, which Config does not read (mark it *(world)* if the simulated world reads it)", k)
+		}
 	}
 }
