@@ -41,4 +41,37 @@ END {
       metric[o, "p50_ms"], metric[f, "p50_ms"], metric[o, "p99_ms"], metric[f, "p99_ms"],
       metric[o, "redis_cmds/reply"], metric[o, "lua_scripts/reply"])
   }
+  header = 0
+  for (k = 1; k <= 3; k++) {
+    f = "BenchmarkReplyFloor/c=" conc[k]; o = "BenchmarkReplyOurs/c=" conc[k]
+    if (metric[f, "cpu_us/reply"] <= 0 || metric[o, "cpu_us/reply"] <= 0) continue
+    if (!header) {
+      print ""
+      print "CPU per reply (this process: server and clients together; the Redis server) and Redis round trips:"
+      printf("  %-6s %22s %7s %22s %7s %17s\n", "", "process ours/floor", "ratio", "Redis ours/floor", "ratio", "round trips")
+      header = 1
+    }
+    printf("  c=%-4s %10.0f/%-6.0f us %6.2fx %10.0f/%-6.0f us %6.2fx %8.1f/%-5.1f\n", conc[k],
+      metric[o, "cpu_us/reply"], metric[f, "cpu_us/reply"], metric[o, "cpu_us/reply"] / metric[f, "cpu_us/reply"],
+      metric[o, "redis_cpu_us/reply"], metric[f, "redis_cpu_us/reply"],
+      metric[f, "redis_cpu_us/reply"] > 0 ? metric[o, "redis_cpu_us/reply"] / metric[f, "redis_cpu_us/reply"] : 0,
+      metric[o, "redis_reads/reply"], metric[f, "redis_reads/reply"])
+  }
+  f = "BenchmarkReplySteadyFloor"; o = "BenchmarkReplySteadyOurs"
+  if (metric[f, "replies/s"] > 0 && metric[o, "replies/s"] > 0) {
+    print ""
+    print "Reply path at a steady 1,000 requests/s (open loop, 3,000 requests, latency from each request's scheduled start):"
+    printf("  %-6s %11s %9s %9s %9s %14s %12s\n", "", "achieved/s", "p50 ms", "p99 ms", "max ms", "cpu us/reply", "redis us/reply")
+    printf("  %-6s %11.0f %9.1f %9.1f %9.1f %14.0f %12.0f\n", "ours", metric[o, "replies/s"], metric[o, "p50_ms"], metric[o, "p99_ms"], metric[o, "max_ms"], metric[o, "cpu_us/reply"], metric[o, "redis_cpu_us/reply"])
+    printf("  %-6s %11.0f %9.1f %9.1f %9.1f %14.0f %12.0f\n", "floor", metric[f, "replies/s"], metric[f, "p50_ms"], metric[f, "p99_ms"], metric[f, "max_ms"], metric[f, "cpu_us/reply"], metric[f, "redis_cpu_us/reply"])
+    if (metric[o, "replies/s"] < 950)
+      print "  ours did not keep up with 1,000/s on this machine: its latency is the queue that grew"
+  }
+  n = "BenchmarkNoticeBurst"
+  if (metric[n, "notices/s"] > 0) {
+    print ""
+    print "Expiry-notice burst (2,000 notices due at the same instant, one sending number paced at 100 texts/s):"
+    printf("  %.1f notices/s, lag from due time to the carrier's acceptance p50 %.1f s, p99 %.1f s, max %.1f s; at most %d accepted in one second; %d due a second late\n",
+      metric[n, "notices/s"], metric[n, "p50_ms"] / 1000, metric[n, "p99_ms"] / 1000, metric[n, "max_ms"] / 1000, metric[n, "peak_per_s"], metric[n, "late_due"])
+  }
 }

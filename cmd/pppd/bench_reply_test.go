@@ -39,7 +39,10 @@ import (
 // Each reports replies/s, p50_ms and p99_ms of the webhook's round trip, and
 // redis_cmds/reply and lua_scripts/reply from INFO commandstats deltas on the
 // test Redis (the commands run inside scripts count too). The floor's
-// redis_cmds/reply is 1 by construction, which checks the method.
+// redis_cmds/reply is 1 by construction, which checks the method. They also
+// report, per reply, the CPU of this process (server and clients together)
+// and of the Redis server, and Redis's socket reads, its round trips (see
+// resources in bench_resources_test.go).
 
 // replyConcurrency are the numbers of clients, each with requests of its own
 // in flight one at a time.
@@ -278,12 +281,15 @@ func BenchmarkReplyFloor(b *testing.B) {
 				reqs[j] = signedInbound(authToken, accountSID, u, fmt.Sprintf("+8529100%04d", j%replyDrivers), "+85260000000", replyBody)
 			}
 			before := readCommandStats(b, rdb)
+			res0 := readResources(b, rdb)
 			b.ResetTimer()
 			l := drive(b, hc, u, reqs, c)
 			b.StopTimer()
+			res1 := readResources(b, rdb)
 			after := readCommandStats(b, rdb)
 			l.report(b)
 			reportCommands(b, before, after, len(reqs))
+			reportResources(b, res0, res1, len(reqs))
 		})
 	}
 }
@@ -316,9 +322,11 @@ func BenchmarkReplyOurs(b *testing.B) {
 			}
 			v0 := a.versions(phones)
 			before := readCommandStats(b, a.rdb)
+			res0 := readResources(b, a.rdb)
 			b.ResetTimer()
 			l := drive(b, hc, u, reqs, c)
 			b.StopTimer()
+			res1 := readResources(b, a.rdb)
 			after := readCommandStats(b, a.rdb)
 			// Every reply was a step committed on its conversation, none
 			// de-duplicated away or lost to a conflict.
@@ -327,6 +335,7 @@ func BenchmarkReplyOurs(b *testing.B) {
 			}
 			l.report(b)
 			reportCommands(b, before, after, len(reqs))
+			reportResources(b, res0, res1, len(reqs))
 		})
 	}
 }
