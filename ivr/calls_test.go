@@ -63,10 +63,10 @@ func newCallEnvWith(t *testing.T, edit func(*engine.Settings), editCfg func(*ivr
 	if edit != nil {
 		edit(set)
 	}
-	v := &callEnv{t: t, rdb: rdb, queue: &workflowstest.Queue{}, now: time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)}
+	v := &callEnv{t: t, rdb: rdb, queue: workflowstest.NewQueue(rdb), now: time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)}
 	now := func() time.Time { return v.now }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	v.runner = &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, now), Queue: v.queue, Now: now, Log: log}
+	v.runner = &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, now), Now: now, Log: log}
 	for _, u := range users {
 		if err := v.runner.Registry.PutUser(context.Background(), u); err != nil {
 			t.Fatal(err)
@@ -104,7 +104,7 @@ func (v *callEnv) noticeCall(meter, bay string) (conv, send string) {
 		v.t.Fatal(err)
 	}
 	var e engine.Effect
-	for _, x := range v.queue.Effects {
+	for _, x := range v.queue.Effects() {
 		if x.Send != nil {
 			e = x
 		}
@@ -180,7 +180,7 @@ func callForm(sid string, kv ...string) url.Values {
 
 func (v *callEnv) charges() int {
 	n := 0
-	for _, e := range v.queue.Effects {
+	for _, e := range v.queue.Effects() {
 		if e.Charge != nil {
 			n++
 		}
@@ -190,7 +190,7 @@ func (v *callEnv) charges() int {
 
 func (v *callEnv) sends(channel string) []string {
 	var out []string
-	for _, e := range v.queue.Effects {
+	for _, e := range v.queue.Effects() {
 		if e.Send != nil && e.Send.Channel == channel {
 			out = append(out, e.Send.Template)
 		}

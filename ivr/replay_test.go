@@ -2,39 +2,54 @@ package ivr_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 
 	"ppprenew/ivr"
 	"ppprenew/sim"
-	"ppprenew/workflows"
-	"ppprenew/workflows/engine"
 )
 
-// gateQueue holds the first Enqueue until released, so a webhook stays in
-// flight while its duplicate arrives.
-type gateQueue struct {
-	workflows.EffectQueue
+// gateCommit holds, once armed, the first delivery just after it committed
+// its step to Redis, so a webhook stays in flight while its duplicate
+// arrives.
+type gateCommit struct {
+	armed   atomic.Bool
 	once    sync.Once
 	entered chan struct{}
 	release chan struct{}
 }
 
-func (q *gateQueue) Enqueue(ctx context.Context, conv string, effects []engine.Effect) error {
-	first := false
-	q.once.Do(func() { first = true })
-	if first {
-		close(q.entered)
-		<-q.release
+func (g *gateCommit) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (g *gateCommit) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (g *gateCommit) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		args := cmd.Args()
+		commit := (cmd.Name() == "evalsha" || cmd.Name() == "eval") && len(args) > 3 && strings.HasPrefix(fmt.Sprint(args[3]), "ppp:conv:")
+		if commit && g.armed.Load() {
+			first := false
+			g.once.Do(func() { first = true })
+			if first {
+				close(g.entered)
+				<-g.release
+			}
+		}
+		return err
 	}
-	return q.EffectQueue.Enqueue(ctx, conv, effects)
 }
 
 // raw posts a signed webhook with a request context and returns the body.
@@ -71,12 +86,13 @@ func TestDuplicateGatherInFlightGetsTheSameAnswerAndRunsOnce(t *testing.T) {
 	doc := v.post("/twilio/voice/answer?"+url.Values{"conv": {conv}, "send": {send}}.Encode(), callForm("CA1", "AnsweredBy", "human"))
 	doc = v.post(next(doc), callForm("CA1", "Digits", "1")) // the quote
 	before := v.replies()
-	gate := &gateQueue{EffectQueue: v.queue, entered: make(chan struct{}), release: make(chan struct{})}
-	v.runner.Queue = gate
+	gate := &gateCommit{entered: make(chan struct{}), release: make(chan struct{})}
+	v.rdb.AddHook(gate)
+	gate.armed.Store(true)
 	confirm := next(doc)
 	answers := make(chan string, 2)
 	go func() { answers <- v.raw(context.Background(), confirm, callForm("CA1", "Digits", "1")) }()
-	<-gate.entered // the first delivery has committed the charge and is enqueuing it
+	<-gate.entered // the first delivery has committed the charge and not yet answered
 	dup := make(chan string, 1)
 	go func() { dup <- v.raw(context.Background(), confirm, callForm("CA1", "Digits", "1")) }()
 	// Release the first delivery once the duplicate is waiting for it (or,

@@ -20,7 +20,6 @@ import (
 	"ppprenew/workflows"
 	"ppprenew/workflows/engine"
 	"ppprenew/workflows/twiliohook"
-	"ppprenew/workflows/workflowstest"
 )
 
 func TestVoiceDuringStoreOutageApologisesAndHangsUp(t *testing.T) {
@@ -40,7 +39,7 @@ func TestVoiceDuringStoreOutageApologisesAndHangsUp(t *testing.T) {
 	}
 	now := func() time.Time { return time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC) }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	runner := &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, now), Queue: &workflowstest.Queue{}, Now: now, Log: log}
+	runner := &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, now), Now: now, Log: log}
 	metrics := ivr.NewMetrics()
 	e := echo.New()
 	hook := twiliohook.DefaultConfig()

@@ -68,14 +68,15 @@ type env struct {
 func newEnv(t *testing.T, mutate ...func(*push.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	v := &env{t: t, rdb: redistest.Client(t, redistest.DBPush), queue: &workflowstest.Queue{},
+	v := &env{t: t, rdb: redistest.Client(t, redistest.DBPush),
 		clock: &clock{t: time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	set, err := engine.LoadSettings("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	v.runner = &workflows.Runner{Settings: set, Store: workflows.NewStore(v.rdb), Registry: workflows.NewRegistry(v.rdb, v.clock.Now),
-		Queue: v.queue, Now: v.clock.Now, Log: v.log}
+		Now: v.clock.Now, Log: v.log}
+	v.queue = workflowstest.NewQueue(v.rdb)
 	for _, u := range []engine.User{
 		{ID: "u-1", Phone: phone1, Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: engine.CardCredit},
 		{ID: "u-2", Phone: phone2, Language: "zh-HK", CardToken: "tok_b", CardLast4: "1881", CardKind: engine.CardCredit},
@@ -228,7 +229,7 @@ func (v *env) replies(id string) int {
 // charges returns the charge effects enqueued so far.
 func (v *env) charges() []engine.Effect {
 	var out []engine.Effect
-	for _, e := range v.queue.Effects {
+	for _, e := range v.queue.Effects() {
 		if e.Charge != nil {
 			out = append(out, e)
 		}

@@ -45,13 +45,13 @@ func TestInboundDuringStoreOutageAsksToSendAgain(t *testing.T) {
 	}
 	now := func() time.Time { return time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC) }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	queue := &workflowstest.Queue{}
-	runner := &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, now), Queue: queue, Now: now, Log: log}
+	queue := workflowstest.NewQueue(rdb)
+	runner := &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, now), Now: now, Log: log}
 	metrics := sms.NewMetrics()
 	v := &env{e: echo.New()}
 	hook := twiliohook.DefaultConfig()
 	hook.PublicURL, hook.AuthToken = public, token
-	(&sms.Webhooks{Runner: runner, Redis: rdb, Metrics: metrics, Queue: queue, DedupeTTL: 48 * time.Hour, Now: now, Log: log}).
+	(&sms.Webhooks{Runner: runner, Redis: rdb, Metrics: metrics, Queue: runner.Store.Outbox(), DedupeTTL: 48 * time.Hour, Now: now, Log: log}).
 		Register(v.e.Group("/twilio", twiliohook.Middleware(hook)))
 
 	tests := []struct {

@@ -60,20 +60,22 @@ func (w *Webhooks) inbound(c echo.Context) error {
 		log.WarnContext(ctx, "inbound SMS without MessageSid or a valid From")
 		return c.String(http.StatusBadRequest, "MessageSid and an E.164 From are required")
 	}
-	key := "ppp:sms:in:" + sid
-	fresh, err := w.Redis.SetNX(ctx, key, "1", w.DedupeTTL).Result()
+	// One round trip claims the message id, reads the opt-out and finds
+	// the conversation it answers.
+	claim := workflows.Claim{Key: keyIn(sid), TTL: w.DedupeTTL}
+	rt, err := w.Runner.Route(ctx, from, claim)
 	if err != nil {
 		return w.storeDown(c, log, body, err)
 	}
-	if !fresh {
+	if !rt.Fresh {
 		w.Metrics.Inbound.WithLabelValues("duplicate").Inc()
 		log.InfoContext(ctx, "duplicate inbound SMS ignored")
 		return emptyResponse(c)
 	}
-	outcome, err := w.handle(ctx, sid, from, body)
+	outcome, err := w.handle(ctx, sid, body, rt)
 	if err != nil {
 		// Forget the id so the carrier's retry is processed.
-		w.Redis.Del(context.WithoutCancel(ctx), key)
+		_ = w.Runner.Store.Unclaim(context.WithoutCancel(ctx), claim)
 		if storeUnavailable(err) {
 			return w.storeDown(c, log, body, err)
 		}
@@ -99,7 +101,8 @@ func (w *Webhooks) storeDown(c echo.Context, log *slog.Logger, body string, err 
 
 // handle turns an inbound text into a workflow input and returns a short
 // outcome for logs and metrics.
-func (w *Webhooks) handle(ctx context.Context, sid, from, body string) (string, error) {
+func (w *Webhooks) handle(ctx context.Context, sid, body string, rt workflows.Route) (string, error) {
+	from := rt.Phone
 	reply := ParseReply(body)
 	reg := w.Runner.Registry
 	// notify answers outside any conversation, in the driver's language. The
@@ -114,10 +117,7 @@ func (w *Webhooks) handle(ctx context.Context, sid, from, body string) (string, 
 		}
 		return w.Runner.Notify(ctx, sid, from, lang, template)
 	}
-	optedOut, err := reg.OptedOut(ctx, from)
-	if err != nil {
-		return "", err
-	}
+	optedOut := rt.OptedOut
 	switch {
 	case reply.Kind == ReplyStop:
 		return "opt_out", w.Runner.OptOut(ctx, from)
@@ -133,7 +133,7 @@ func (w *Webhooks) handle(ctx context.Context, sid, from, body string) (string, 
 	case reply.Kind == ReplyHelp:
 		return "help", notify("help")
 	}
-	_, err = w.Runner.Reply(ctx, from, answer(reply), "sms")
+	_, err := w.Runner.ReplyRouted(ctx, rt, answer(reply), "sms")
 	if errors.Is(err, workflows.ErrNoSession) {
 		return "no_session", notify("no_session")
 	}

@@ -45,17 +45,17 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &env{rdb: rdb, queue: &workflowstest.Queue{}, metrics: sms.NewMetrics(), now: time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)}
+	v := &env{rdb: rdb, queue: workflowstest.NewQueue(rdb), metrics: sms.NewMetrics(), now: time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)}
 	now := func() time.Time { return v.now }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	v.runner = &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, now), Queue: v.queue, Now: now, Log: log}
+	v.runner = &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, now), Now: now, Log: log}
 	if err := v.runner.Registry.PutUser(context.Background(), engine.User{ID: "u-1", Phone: phone, Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: engine.CardCredit}); err != nil {
 		t.Fatal(err)
 	}
 	v.e = echo.New()
 	hook := twiliohook.DefaultConfig()
 	hook.PublicURL, hook.AuthToken = public, token
-	(&sms.Webhooks{Runner: v.runner, Redis: rdb, Metrics: v.metrics, Queue: v.queue, DedupeTTL: 48 * time.Hour, Now: now, Log: log}).
+	(&sms.Webhooks{Runner: v.runner, Redis: rdb, Metrics: v.metrics, Queue: v.runner.Store.Outbox(), DedupeTTL: 48 * time.Hour, Now: now, Log: log}).
 		Register(v.e.Group("/twilio", twiliohook.Middleware(hook)))
 	return v
 }
@@ -198,8 +198,8 @@ func TestStatusFailuresReachTheConversation(t *testing.T) {
 	v.rdb.HSet(ctx, "ppp:sms:out:m-2", "status", "queued", "rank", 10, "to", phone, "conv", id, "body", "x", "template", "notice")
 	path, f := status("m-2", "SM10", "undelivered", "30003")
 	v.post(t, path, f)
-	if n := len(v.queue.Effects); v.queue.Effects[n-1].ID != "m-2:retry" {
-		t.Fatalf("unreachable handset: last effect %+v, want one retry", v.queue.Effects[n-1])
+	if n := len(v.queue.Effects()); v.queue.Effects()[n-1].ID != "m-2:retry" {
+		t.Fatalf("unreachable handset: last effect %+v, want one retry", v.queue.Effects()[n-1])
 	}
 	v.rdb.HSet(ctx, "ppp:sms:out:m-3", "status", "queued", "rank", 10, "to", phone, "conv", id)
 	path, f = status("m-3", "SM11", "failed", "21610")
@@ -223,7 +223,8 @@ func TestUnreachableRetryKeepsTheFirstTextsDeadline(t *testing.T) {
 		"valid_until_ms", deadline.UnixMilli())
 	path, f := status("m-4", "SM12", "undelivered", "30003")
 	v.post(t, path, f)
-	last := v.queue.Effects[len(v.queue.Effects)-1]
+	effects := v.queue.Effects()
+	last := effects[len(effects)-1]
 	if last.ID != "m-4:retry" || !last.Send.ValidUntil.Equal(deadline) {
 		t.Fatalf("retry %s valid until %s, want %s", last.ID, last.Send.ValidUntil, deadline)
 	}
@@ -242,7 +243,7 @@ func TestAnswersOutsideAConversationSpeakTheDriversLanguage(t *testing.T) {
 	v.post(t, "/twilio/sms", inbound("SM21", cantonese, "1"))
 	v.post(t, "/twilio/sms", inbound("SM22", "+85291234569", "HELP"))
 	var got []string
-	for _, e := range v.queue.Effects {
+	for _, e := range v.queue.Effects() {
 		if e.Send != nil {
 			got = append(got, e.Send.Template+":"+e.Send.Language)
 		}

@@ -10,7 +10,6 @@ import (
 	"ppprenew/workflows"
 	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
-	"ppprenew/workflows/workflowstest"
 )
 
 // BenchmarkRunnerApply is one input through the runner: load, step, commit
@@ -23,7 +22,7 @@ func BenchmarkRunnerApply(b *testing.B) {
 	}
 	now := time.Now()
 	r := &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, time.Now),
-		Queue: &workflowstest.Queue{}, Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx := context.Background()
 	if err := r.Registry.PutUser(ctx, engine.User{ID: "u", Phone: "+85291234567", Language: "en", CardToken: "tok", CardLast4: "4242", CardKind: engine.CardCredit}); err != nil {
 		b.Fatal(err)

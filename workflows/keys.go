@@ -2,11 +2,13 @@ package workflows
 
 // Redis key schema of the workflows package. Every key starts with "ppp:".
 //
-//	ppp:conv:{id}              hash  v=version, s=state JSON, e=effects of the last step (for recovery),
-//	                                 d=history entries dropped (retention.history)
+//	ppp:conv:{id}              hash  v=version, s=state JSON, d=history entries dropped (retention.history)
 //	ppp:conv:{id}:hist         list  history entries (JSON): the first, then the newest (retention.history)
 //	ppp:convs                  zset  conversation ids by last update (ms), those older than retention.finished dropped by a sweep
 //	ppp:phone:{e164}:open      zset  open conversation ids of a phone by last prompt (ms)
+//	ppp:phone:{e164}:who       hash  open conversation id -> its user id and card token (routing a reply
+//	                                 reads them with the conversation's id, so the driver's facts load with its state)
+//	ppp:outbox                 stream effects committed and not yet handed to asynq (outbox.go), consumer group "dispatch"
 //	ppp:bay:{meter}:{bay}      string the open conversation at a bay
 //	ppp:phone:{e164}:stopped   set   conversations a STOP ended, brought back by START (7 days)
 //	ppp:user:{id}              string user JSON
@@ -26,11 +28,13 @@ const (
 	keyBlacklistCard  = "ppp:blacklist:card"
 	keyOptOutSMS      = "ppp:optout:sms"
 	keyAlerts         = "ppp:alerts"
+	keyOutbox         = "ppp:outbox"
 )
 
 func keyConv(id string) string         { return "ppp:conv:" + id }
 func keyHist(id string) string         { return "ppp:conv:" + id + ":hist" }
 func keyPhoneOpen(phone string) string { return "ppp:phone:" + phone + ":open" }
+func keyPhoneWho(phone string) string  { return "ppp:phone:" + phone + ":who" }
 func keyBay(meter, bay string) string  { return "ppp:bay:" + meter + ":" + bay }
 func keyUser(id string) string         { return "ppp:user:" + id }
 func keyUserPhone(phone string) string { return "ppp:user:phone:" + phone }

@@ -194,23 +194,15 @@ func blacklistKey(kind string) (string, error) {
 // Facts returns what the registry knows about a driver right now:
 // blacklist reasons, whether they have the app, and SMS opt-out.
 func (r *Registry) Facts(ctx context.Context, userID, phone, card string) (engine.Facts, error) {
-	f := engine.Facts{Known: true}
-	vals, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HGet(ctx, keyBlacklistPhone, phone)
-		p.HGet(ctx, keyBlacklistCard, card)
-		p.HLen(ctx, keyPushDevices(userID))
-		p.SIsMember(ctx, keyOptOutSMS, phone)
+	var fc factsCmds
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		fc = queueFacts(ctx, p, userID, phone, card)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return f, err
+		return engine.Facts{Known: true}, err
 	}
-	f.PhoneBlacklisted, _ = vals[0].(*redis.StringCmd).Result()
-	f.CardBlacklisted, _ = vals[1].(*redis.StringCmd).Result()
-	n, _ := vals[2].(*redis.IntCmd).Result()
-	f.HasApp = n > 0
-	f.SMSOptedOut, _ = vals[3].(*redis.BoolCmd).Result()
-	return f, nil
+	return fc.facts()
 }
 
 // SetOptOut records that a phone opted out of (or back into) SMS.

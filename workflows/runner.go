@@ -14,18 +14,19 @@ import (
 // ErrNoSession means a reply came from a phone with no open conversation.
 var ErrNoSession = errors.New("no active parking session")
 
-// EffectQueue carries effects out durably (asynq in production).
+// EffectQueue carries effects out durably: the outbox (Outbox), and the
+// task queue the outbox is dispatched to (TaskQueue, asynq).
 type EffectQueue interface {
 	Enqueue(ctx context.Context, convID string, effects []engine.Effect) error
 }
 
-// Runner applies inputs to conversations: load, Step, commit with a version
-// check, then enqueue the effects. It is the only writer of conversations.
+// Runner applies inputs to conversations: load with the driver's facts,
+// Step, then commit state, history and effects (into the outbox) in one
+// script with a version check. It is the only writer of conversations.
 type Runner struct {
 	Settings *engine.Settings
 	Store    *Store
 	Registry *Registry
-	Queue    EffectQueue
 	Now      func() time.Time
 	Log      *slog.Logger
 }
@@ -49,16 +50,38 @@ func (r *Runner) ApplyInline(ctx context.Context, id string, in engine.Input) (e
 // of the conversation that is stepped and committed; otherwise it returns
 // that state and ErrPrecondition, and nothing changes.
 func (r *Runner) applyIf(ctx context.Context, id string, in engine.Input, cond func(engine.State) bool) (engine.State, []engine.Effect, error) {
+	return r.applyRouted(ctx, Route{Conv: id}, in, cond)
+}
+
+// applyRouted is applyIf for a conversation whose driver and card may be
+// known already (rt), so its state and the driver's facts load in one round
+// trip; otherwise the first attempt reads the state and then the facts.
+// The commit is the only other round trip.
+func (r *Runner) applyRouted(ctx context.Context, rt Route, in engine.Input, cond func(engine.State) bool) (engine.State, []engine.Effect, error) {
+	id := rt.Conv
 	for range maxConflicts {
-		st, err := r.Store.Get(ctx, id)
+		var st engine.State
+		var err error
+		if rt.known {
+			st, in.Facts, err = r.Store.loadWithFacts(ctx, id, rt.userID, rt.Phone, rt.card)
+		} else if st, err = r.Store.Get(ctx, id); err == nil {
+			in.Facts, err = r.Registry.Facts(ctx, st.UserID, st.Phone, st.CardToken)
+		}
 		if err != nil {
 			return engine.State{}, nil, err
 		}
+		if st.UserID != rt.userID || st.Phone != rt.Phone || st.CardToken != rt.card {
+			// The index was wrong or unknown: read the facts of the
+			// conversation's own driver (and next time load them together).
+			if rt.known {
+				if in.Facts, err = r.Registry.Facts(ctx, st.UserID, st.Phone, st.CardToken); err != nil {
+					return engine.State{}, nil, err
+				}
+			}
+			rt = Route{Conv: id, Phone: st.Phone, userID: st.UserID, card: st.CardToken, known: true}
+		}
 		if cond != nil && !cond(st) {
 			return st, nil, ErrPrecondition
-		}
-		if in.Facts, err = r.Registry.Facts(ctx, st.UserID, st.Phone, st.CardToken); err != nil {
-			return engine.State{}, nil, err
 		}
 		next, effects := engine.Step(r.Settings, st, in, r.Now())
 		if next.Version == st.Version {
@@ -72,8 +95,7 @@ func (r *Runner) applyIf(ctx context.Context, id string, in engine.Input, cond f
 		if err != nil {
 			return engine.State{}, nil, err
 		}
-		r.Log.InfoContext(ctx, "conversation stepped", "conv", id, "input", engine.DescribeInput(in, r.Settings.Location()), "from", st.Phase, "to", next.Phase, "effects", len(effects))
-		r.enqueue(ctx, id, durable(effects))
+		r.Log.DebugContext(ctx, "conversation stepped", "conv", id, "input", engine.DescribeInput(in, r.Settings.Location()), "from", st.Phase, "to", next.Phase, "effects", len(effects))
 		return next, inline(effects), nil
 	}
 	return engine.State{}, nil, fmt.Errorf("conversation %s: %w after %d attempts", id, ErrConflict, maxConflicts)
@@ -99,43 +121,6 @@ func inline(effects []engine.Effect) []engine.Effect {
 		}
 	}
 	return out
-}
-
-// enqueue hands effects to the queue after the commit. A failure is logged,
-// not returned: the input is committed and must not be applied again, and the
-// effects are stored with the state for Recover to enqueue again.
-func (r *Runner) enqueue(ctx context.Context, id string, effects []engine.Effect) {
-	if len(effects) == 0 {
-		return
-	}
-	if err := r.Queue.Enqueue(ctx, id, effects); err != nil {
-		r.Log.ErrorContext(ctx, "enqueue effects failed; recovery will retry", "conv", id, "err", err)
-	}
-}
-
-// Recover enqueues again the last effects of conversations updated within
-// window. Effect ids are deterministic, so effects already enqueued are not
-// duplicated.
-func (r *Runner) Recover(ctx context.Context, window time.Duration) (int, error) {
-	ids, err := r.Store.RecentSince(ctx, r.Now().Add(-window))
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, id := range ids {
-		effects, err := r.Store.PendingEffects(ctx, id)
-		if err != nil {
-			return n, err
-		}
-		if len(effects) == 0 {
-			continue
-		}
-		if err := r.Queue.Enqueue(ctx, id, effects); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
 }
 
 // RecordPayment handles a meter transaction. Any payment at a bay by another
@@ -197,21 +182,37 @@ func (r *Runner) RecordPayment(ctx context.Context, p engine.PaymentInput) (stri
 		return "", err
 	}
 	r.Log.InfoContext(ctx, "conversation opened", "conv", id, "meter", p.MeterID, "bay", p.Bay, "phase", st.Phase)
-	r.enqueue(ctx, id, effects)
 	return id, nil
 }
 
 // Reply routes a driver's answer to their most recently prompted open
 // conversation. It returns ErrNoSession when there is none.
 func (r *Runner) Reply(ctx context.Context, phone string, a engine.Answer, channel string) (engine.State, error) {
-	ids, err := r.Store.OpenForPhone(ctx, phone)
+	rt, err := r.Store.Route(ctx, phone, Claim{})
 	if err != nil {
 		return engine.State{}, err
 	}
-	if len(ids) == 0 {
+	return r.ReplyRouted(ctx, rt, a, channel)
+}
+
+// Route routes a reply from a phone in one round trip (see Store.Route),
+// setting claim as the reply's idempotency key in the same trip.
+func (r *Runner) Route(ctx context.Context, phone string, claim Claim) (Route, error) {
+	return r.Store.Route(ctx, phone, claim)
+}
+
+// ReplyRouted answers the conversation rt found, loading it with the
+// driver's facts in one round trip and committing in a second. It returns
+// ErrNoSession when rt found none.
+func (r *Runner) ReplyRouted(ctx context.Context, rt Route, a engine.Answer, channel string) (engine.State, error) {
+	if rt.Conv == "" {
 		return engine.State{}, ErrNoSession
 	}
-	return r.Apply(ctx, ids[0], engine.Input{Kind: engine.InputReply, Reply: &engine.ReplyInput{Answer: a, Channel: channel}})
+	st, _, err := r.applyRouted(ctx, rt, engine.Input{Kind: engine.InputReply, Reply: &engine.ReplyInput{Answer: a, Channel: channel}}, nil)
+	if errors.Is(err, ErrNotFound) {
+		return engine.State{}, ErrNoSession // ended and expired since it was routed
+	}
+	return st, err
 }
 
 // OptOut records a phone's STOP and ends its open conversations; OptIn
@@ -244,7 +245,7 @@ func (r *Runner) Notify(ctx context.Context, key, phone, language, template stri
 	if err != nil {
 		return err
 	}
-	return r.Queue.Enqueue(ctx, "", []engine.Effect{{ID: "notify:" + key + ":" + template, Kind: engine.EffectSend, Send: &engine.Send{
+	return r.Store.Outbox().Enqueue(ctx, "", []engine.Effect{{ID: "notify:" + key + ":" + template, Kind: engine.EffectSend, Send: &engine.Send{
 		Channel: "sms", To: phone, Language: r.Settings.Language(language), Template: template, Body: body,
 		ValidUntil: r.Now().Add(r.Settings.LeadTime),
 	}}})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"ppprenew/workflows"
 	"ppprenew/workflows/engine"
@@ -21,6 +22,7 @@ import (
 type fixture struct {
 	runner *workflows.Runner
 	queue  *workflowstest.Queue
+	rdb    *redis.Client
 	now    time.Time
 }
 
@@ -31,9 +33,9 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{queue: &workflowstest.Queue{}, now: time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)}
+	f := &fixture{queue: workflowstest.NewQueue(rdb), rdb: rdb, now: time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC)}
 	f.runner = &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, func() time.Time { return f.now }),
-		Queue: f.queue, Now: func() time.Time { return f.now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Now: func() time.Time { return f.now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx := context.Background()
 	for _, u := range []engine.User{
 		{ID: "u-1", Phone: "+85291234567", Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: engine.CardCredit},
@@ -85,7 +87,7 @@ func TestRecordPaymentIsIdempotentAndIgnoresUnregisteredCards(t *testing.T) {
 	if err != nil || len(h) != 1 {
 		t.Fatalf("history %v %v, want exactly one entry", h, err)
 	}
-	if got := len(f.queue.Effects); got != 2 {
+	if got := len(f.queue.Effects()); got != 2 {
 		t.Fatalf("%d effects enqueued, want the two timers once", got)
 	}
 }
@@ -189,7 +191,7 @@ func TestConcurrentRepliesStepOnceEach(t *testing.T) {
 		t.Fatalf("phase %s v%d, want charging v4 (quote, then confirm)", st.Phase, st.Version)
 	}
 	charges := 0
-	for _, e := range f.queue.Effects {
+	for _, e := range f.queue.Effects() {
 		if e.Charge != nil {
 			charges++
 		}
@@ -210,20 +212,6 @@ func TestStoreRejectsStaleVersion(t *testing.T) {
 	}
 	if err := f.runner.Store.Save(ctx, st, st.Version-1, workflows.HistoryEntry{}, nil); !errors.Is(err, workflows.ErrConflict) {
 		t.Fatalf("saving from a stale version: %v, want ErrConflict", err)
-	}
-}
-
-func TestRecoverReenqueuesLostEffects(t *testing.T) {
-	f := newFixture(t)
-	f.queue.Err = errors.New("queue down")
-	id := f.pay(t, "T1", "tok_a") // committed, enqueue failed
-	f.queue.Err = nil
-	n, err := f.runner.Recover(context.Background(), time.Hour)
-	if err != nil || n != 1 {
-		t.Fatalf("recovered %d (%v), want 1", n, err)
-	}
-	if len(f.queue.Effects) != 2 || f.queue.Effects[0].ID != id+":1:timer-notice" {
-		t.Fatalf("effects after recovery: %+v", f.queue.Effects)
 	}
 }
 
@@ -265,7 +253,7 @@ func TestAnswerRacingTheEscalationStepHasOneOutcome(t *testing.T) {
 		if !ok {
 			t.Fatalf("no escalation armed after the notice: %+v", st.Timers)
 		}
-		before := len(f.queue.Effects)
+		before := len(f.queue.Effects())
 		var wg sync.WaitGroup
 		wg.Add(2)
 		go func() {
@@ -283,7 +271,7 @@ func TestAnswerRacingTheEscalationStepHasOneOutcome(t *testing.T) {
 		wg.Wait()
 		st, _ = f.runner.Store.Get(ctx, id)
 		quotes := 0
-		for _, e := range f.queue.Effects[before:] {
+		for _, e := range f.queue.Effects()[before:] {
 			if e.Send != nil && e.Send.Template == "quote" {
 				quotes++
 			}

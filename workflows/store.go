@@ -54,13 +54,10 @@ func NewStore(rdb redis.UniversalClient) *Store {
 
 // Get loads a conversation.
 func (s *Store) Get(ctx context.Context, id string) (engine.State, error) {
-	raw, err := s.rdb.HGet(ctx, keyConv(id), "s").Result()
-	if errors.Is(err, redis.Nil) {
-		return engine.State{}, fmt.Errorf("conversation %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return engine.State{}, err
-	}
+	return decodeState(id, s.rdb.HGet(ctx, keyConv(id), "s"))
+}
+
+func unmarshalState(id, raw string) (engine.State, error) {
 	var st engine.State
 	if err := json.Unmarshal([]byte(raw), &st); err != nil {
 		return engine.State{}, fmt.Errorf("conversation %s: %w", id, err)
@@ -71,9 +68,10 @@ func (s *Store) Get(ctx context.Context, id string) (engine.State, error) {
 	return st, nil
 }
 
-// Save writes st if the stored version is prev (0 to create) and appends h
-// to the history. It returns ErrConflict when the version differs (for a
-// create: the conversation exists).
+// Save writes st if the stored version is prev (0 to create), appends h to
+// the history and puts effects in the outbox, all in one atomic commit. It
+// returns ErrConflict when the version differs (for a create: the
+// conversation exists).
 func (s *Store) Save(ctx context.Context, st engine.State, prev int64, h HistoryEntry, effects []engine.Effect) error {
 	stateJSON, err := json.Marshal(st)
 	if err != nil {
@@ -83,18 +81,21 @@ func (s *Store) Save(ctx context.Context, st engine.State, prev int64, h History
 	if err != nil {
 		return err
 	}
-	effJSON, err := json.Marshal(effects)
-	if err != nil {
-		return err
+	var effJSON []byte
+	if len(effects) > 0 {
+		if effJSON, err = json.Marshal(effects); err != nil {
+			return err
+		}
 	}
 	terminal := "0"
 	if st.Phase.Terminal() {
 		terminal = "1"
 	}
-	keys := []string{keyConv(st.ID), keyHist(st.ID), keyPhoneOpen(st.Phone), keyBay(st.MeterID, st.Bay), keyConvs}
+	keys := []string{keyConv(st.ID), keyHist(st.ID), keyPhoneOpen(st.Phone), keyBay(st.MeterID, st.Bay), keyConvs, keyOutbox, keyPhoneWho(st.Phone)}
 	ok, err := saveScript.Run(ctx, s.rdb, keys,
 		strconv.FormatInt(prev, 10), strconv.FormatInt(st.Version, 10), stateJSON, histJSON, st.ID, terminal,
-		st.LastPromptAt.UnixMilli(), st.UpdatedAt.UnixMilli(), effJSON, int64(s.Retention/time.Second), max(s.HistoryCap, 2)).Int()
+		st.LastPromptAt.UnixMilli(), st.UpdatedAt.UnixMilli(), effJSON, int64(s.Retention/time.Second), max(s.HistoryCap, 2),
+		st.UserID+"\n"+st.CardToken).Int()
 	if err != nil {
 		return fmt.Errorf("save conversation %s: %w", st.ID, err)
 	}
@@ -102,20 +103,6 @@ func (s *Store) Save(ctx context.Context, st engine.State, prev int64, h History
 		return fmt.Errorf("save conversation %s at version %d: %w", st.ID, prev, ErrConflict)
 	}
 	return nil
-}
-
-// PendingEffects returns the effects of a conversation's last step, so they
-// can be enqueued again after a crash between commit and enqueue.
-func (s *Store) PendingEffects(ctx context.Context, id string) ([]engine.Effect, error) {
-	raw, err := s.rdb.HGet(ctx, keyConv(id), "e").Result()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var effects []engine.Effect
-	return effects, json.Unmarshal([]byte(raw), &effects)
 }
 
 // ForgetExpired drops from the index of all conversations those untouched

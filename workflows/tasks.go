@@ -15,8 +15,9 @@ import (
 	"ppprenew/workflows/payment"
 )
 
-// Task type names. Every effect becomes one task whose asynq TaskID is the
-// effect id, so a duplicate enqueue is recognised and counts as done.
+// Task type names. Every effect leaves through the outbox (outbox.go) and
+// becomes one task whose asynq TaskID is the effect id, so a duplicate
+// enqueue is recognised and counts as done.
 const (
 	TaskSend   = "ppp:send"
 	TaskTimer  = "ppp:timer"
@@ -30,7 +31,10 @@ type TaskConfig struct {
 	// Queue is the asynq queue for conversation tasks.
 	Queue string
 	// Retention keeps completed tasks (and so their ids) this long, so an
-	// effect enqueued again after it ran is still recognised.
+	// effect enqueued again after it ran is still recognised. The outbox
+	// hands an effect over again only when its dispatcher died between the
+	// enqueue and the acknowledgement, and another claims it within
+	// seconds, so an hour is ample.
 	Retention time.Duration
 	// MaxRetry is the number of retries of sends, charges and meter commands.
 	MaxRetry int
@@ -38,7 +42,7 @@ type TaskConfig struct {
 
 // DefaultTaskConfig returns the production task settings.
 func DefaultTaskConfig() TaskConfig {
-	return TaskConfig{Queue: "ppp", Retention: 24 * time.Hour, MaxRetry: 8}
+	return TaskConfig{Queue: "ppp", Retention: time.Hour, MaxRetry: 8}
 }
 
 // TaskQueue enqueues effects as asynq tasks.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
 
 	"ppprenew/workflows"
 	"ppprenew/workflows/engine"
@@ -55,8 +56,9 @@ func TestSendThatExhaustsItsRetriesMovesToTheNextChannel(t *testing.T) {
 	t.Cleanup(func() { client.Close() })
 	const maxRetry = 2
 	queue := &workflows.TaskQueue{Client: client, Config: workflows.TaskConfig{Queue: "ppp", Retention: time.Hour, MaxRetry: maxRetry}, Now: clock}
-	runner := &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, clock), Queue: queue, Now: clock, Log: log}
+	runner := &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, clock), Now: clock, Log: log}
 	ctx := context.Background()
+	startDispatcher(t, rdb, queue, log)
 	if err := runner.Registry.PutUser(ctx, engine.User{ID: "u-1", Phone: "+85291234567", Language: "en", CardToken: "tok_a", CardLast4: "4242", CardKind: engine.CardCredit}); err != nil {
 		t.Fatal(err)
 	}
@@ -114,4 +116,23 @@ func TestSendThatExhaustsItsRetriesMovesToTheNextChannel(t *testing.T) {
 	if n := testutil.ToFloat64(undelivered.WithLabelValues("sms", engine.SendExhausted)); n != 1 {
 		t.Fatalf("undelivered metric %v, want 1", n)
 	}
+}
+
+// startDispatcher runs an outbox dispatcher to queue until the test ends.
+func startDispatcher(t *testing.T, rdb redis.UniversalClient, queue workflows.EffectQueue, log *slog.Logger) {
+	t.Helper()
+	d, err := workflows.NewDispatcher(rdb, queue, "test-"+t.Name(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }

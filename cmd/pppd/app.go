@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -65,21 +66,23 @@ type App struct {
 	opts Options
 	log  *slog.Logger
 
-	mini      *miniredis.Miniredis
-	rdb       redis.UniversalClient
-	redisOpt  asynq.RedisConnOpt
-	asynqCli  *asynq.Client
-	mux       *asynq.ServeMux
-	workerMu  sync.Mutex
-	worker    *asynq.Server
-	metrics   *prometheus.Registry
-	settings  *engine.Settings
-	runner    *workflows.Runner
-	devices   *devicelink.Service
-	server    *http.Server
-	serverLn  net.Listener
-	appAPI    *push.AppAPI
-	worldAPNs *worldAPNs
+	mini     *miniredis.Miniredis
+	rdb      redis.UniversalClient
+	redisOpt asynq.RedisConnOpt
+	asynqCli *asynq.Client
+	mux      *asynq.ServeMux
+	workerMu sync.Mutex
+	worker   *asynq.Server
+	metrics  *prometheus.Registry
+	settings *engine.Settings
+	runner   *workflows.Runner
+	// dispatcher hands the outbox's effects to asynq.
+	dispatcher *workflows.Dispatcher
+	devices    *devicelink.Service
+	server     *http.Server
+	serverLn   net.Listener
+	appAPI     *push.AppAPI
+	worldAPNs  *worldAPNs
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -174,9 +177,15 @@ func (a *App) assemble() error {
 	a.asynqCli = asynq.NewClient(a.redisOpt)
 	queue := &workflows.TaskQueue{Client: a.asynqCli, Config: taskCfg, Now: now}
 	a.runner = &workflows.Runner{
-		Settings: a.settings, Store: a.store(), Registry: workflows.NewRegistry(a.rdb, now),
-		Queue: queue, Now: now, Log: a.log,
+		Settings: a.settings, Store: a.store(), Registry: workflows.NewRegistry(a.rdb, now), Now: now, Log: a.log,
 	}
+	dispatcher, err := workflows.NewDispatcher(a.rdb, queue, a.consumerName(), a.log.With("component", "outbox"))
+	if err != nil {
+		return err
+	}
+	dispatcher.Dispatched, dispatcher.Failed = workflows.NewOutboxMetrics()
+	a.metrics.MustRegister(dispatcher.Dispatched, dispatcher.Failed)
+	a.dispatcher = dispatcher
 	carrierCfg := carrier.DefaultConfig()
 	carrierCfg.AccountSID, carrierCfg.AuthToken = a.cfg.AccountSID, a.cfg.AuthToken
 	if a.cfg.Carrier == "sim" {
@@ -242,7 +251,7 @@ func (a *App) assemble() error {
 	hookCfg.Rejected = twiliohook.NewRejectedCounter()
 	a.metrics.MustRegister(hookCfg.Rejected)
 	tw := e.Group("/twilio", twiliohook.Middleware(hookCfg))
-	(&sms.Webhooks{Runner: a.runner, Redis: a.rdb, Metrics: smsMetrics, Queue: queue, DedupeTTL: 48 * time.Hour,
+	(&sms.Webhooks{Runner: a.runner, Redis: a.rdb, Metrics: smsMetrics, Queue: a.runner.Store.Outbox(), DedupeTTL: 48 * time.Hour,
 		Now: now, Log: a.log.With("channel", "sms")}).Register(tw)
 	voiceMetrics := ivr.NewMetrics()
 	a.metrics.MustRegister(voiceMetrics.Collectors()...)
@@ -262,6 +271,14 @@ func (a *App) assemble() error {
 	return nil
 }
 
+// consumerName names this replica among the outbox's dispatchers: the same
+// host and address after a restart take up their own entries in flight at
+// once.
+func (a *App) consumerName() string {
+	host, _ := os.Hostname()
+	return host + "/" + a.serverLn.Addr().String()
+}
+
 // store keeps conversations for as long as the settings' retention says.
 func (a *App) store() *workflows.Store {
 	st := workflows.NewStore(a.rdb)
@@ -277,7 +294,7 @@ func (a *App) now() time.Time {
 	return time.Now()
 }
 
-// Start serves HTTP, runs the worker and the recovery loop.
+// Start serves HTTP, runs the outbox's dispatcher, the sweeps and the worker.
 func (a *App) Start() error {
 	a.wg.Add(1)
 	go func() {
@@ -289,9 +306,17 @@ func (a *App) Start() error {
 	if a.mini != nil {
 		a.every(500*time.Millisecond, func() { a.mini.FastForward(500 * time.Millisecond) })
 	}
-	if _, err := a.runner.Recover(context.Background(), 24*time.Hour); err != nil {
-		a.log.Warn("recovery at start failed", "err", err)
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		a.dispatcher.Run(ctx)
+	}()
+	go func() {
+		defer a.wg.Done()
+		<-a.stop
+		cancel()
+	}()
 	if err := a.devices.StartSweeps(context.Background()); err != nil {
 		a.log.Warn("device link sweeps did not start", "err", err)
 	}
@@ -300,13 +325,6 @@ func (a *App) Start() error {
 			a.log.Warn("forgetting expired conversations failed", "err", err)
 		} else if n > 0 {
 			a.log.Debug("expired conversations forgotten", "conversations", n)
-		}
-	})
-	a.every(30*time.Second, func() {
-		if n, err := a.runner.Recover(context.Background(), 10*time.Minute); err != nil {
-			a.log.Warn("recovery failed", "err", err)
-		} else if n > 0 {
-			a.log.Debug("recovery re-enqueued effects", "conversations", n)
 		}
 	})
 	return a.StartWorker()

@@ -17,7 +17,6 @@ import (
 	"ppprenew/workflows/admin"
 	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
-	"ppprenew/workflows/workflowstest"
 )
 
 type api struct {
@@ -35,7 +34,7 @@ func newAPI(t *testing.T) *api {
 	now := func() time.Time { return time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC) }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	runner := &workflows.Runner{Settings: set, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, now),
-		Queue: &workflowstest.Queue{}, Now: now, Log: log}
+		Now: now, Log: log}
 	e := echo.New()
 	(&admin.API{Runner: runner, DefaultRegion: "HK", Log: log}).Register(e.Group("/admin/v1"))
 	return &api{e: e, reg: runner.Registry}
