@@ -80,7 +80,7 @@ func newCallEnvWith(t *testing.T, edit func(*engine.Settings), editCfg func(*ivr
 	if editCfg != nil {
 		editCfg(&cfg)
 	}
-	(&ivr.Webhooks{Config: cfg, Runner: v.runner, Redis: rdb, Metrics: ivr.NewMetrics(), Now: now, Log: log}).
+	(&ivr.Webhooks{Config: cfg, Conversations: v.runner, Settings: set, Redis: rdb, Metrics: ivr.NewMetrics(), Now: now, Log: log}).
 		Register(v.e.Group("/twilio", twiliohook.Middleware(hook)))
 	return v
 }

@@ -3,7 +3,6 @@ package ivr
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,25 +39,22 @@ func (w *Webhooks) inbound(ctx context.Context, c echo.Context, f url.Values) (s
 	var u engine.User
 	var err error
 	if phone != "" {
-		u, err = w.Runner.Registry.UserByPhone(ctx, phone)
+		u, err = w.Conversations.DriverByPhone(ctx, phone)
 		if err != nil && !errors.Is(err, workflows.ErrNotFound) {
 			return "", err
 		}
 	}
 	if phone == "" || u.ID == "" {
 		w.Log.InfoContext(ctx, "inbound call from an unknown or withheld number", "call", cl.Sid, "from", engine.MaskPhone(phone))
-		cl.Lang = w.Runner.Settings.DefaultLanguage
+		cl.Lang = w.Settings.DefaultLanguage
 		d := w.newDoc(cl.Lang)
-		if !w.Runner.Settings.Voice.AllowUnknownCallers {
-			d.say(w.prompt(cl.Lang, "unknown_caller", w.baseData()))
-			d.hangup()
+		if sp := w.speak(d, &cl, engine.State{}, engine.CallUnknownCaller, engine.CallContext{}); sp.Gather == "" {
 			return d.String()
 		}
-		w.ask(d, &cl, kindMeter, w.prompt(cl.Lang, "ask_meter", w.baseData()))
 		return w.done(ctx, d, cl)
 	}
-	cl.Phone, cl.UserID, cl.Lang = phone, u.ID, w.Runner.Settings.Language(u.Language)
-	ids, err := w.Runner.Store.OpenForPhone(ctx, phone)
+	cl.Phone, cl.UserID, cl.Lang = phone, u.ID, w.Settings.Language(u.Language)
+	ids, err := w.Conversations.OpenConversations(ctx, phone)
 	if err != nil {
 		return "", err
 	}
@@ -66,8 +62,7 @@ func (w *Webhooks) inbound(ctx context.Context, c echo.Context, f url.Values) (s
 	d := w.newDoc(cl.Lang)
 	switch len(ids) {
 	case 0:
-		d.say(w.prompt(cl.Lang, "no_session", w.baseData()))
-		d.hangup()
+		w.speak(d, &cl, engine.State{}, engine.CallNoSession, engine.CallContext{})
 		return d.String()
 	case 1:
 		if err := w.enter(ctx, d, &cl, ids[0]); err != nil {
@@ -84,7 +79,7 @@ func (w *Webhooks) inbound(ctx context.Context, c echo.Context, f url.Values) (s
 
 // enter joins a call to a conversation and speaks its menu.
 func (w *Webhooks) enter(ctx context.Context, d *doc, cl *call, convID string) error {
-	st, err := w.Runner.Store.Get(ctx, convID)
+	st, err := w.Conversations.Conversation(ctx, convID)
 	if err != nil {
 		return err
 	}
@@ -100,48 +95,35 @@ func (w *Webhooks) enter(ctx context.Context, d *doc, cl *call, convID string) e
 // offers the menu; the conversation records it as a prompt, so 1 quotes
 // even after an earlier renewal.
 func (w *Webhooks) offerMenu(ctx context.Context, d *doc, cl *call, st engine.State) error {
-	st, err := w.Runner.Apply(ctx, st.ID, engine.Input{Kind: engine.InputCallMenu})
+	st, err := w.Conversations.ChannelEvent(ctx, st.ID, engine.Input{Kind: engine.InputCallMenu})
 	if err != nil {
 		return err
 	}
-	d.say(w.convPrompt(st, "status"))
-	w.ask(d, cl, kindMenu, w.convPrompt(st, "menu"))
+	w.speak(d, cl, st, engine.CallStatusMenu, engine.CallContext{})
 	return nil
-}
-
-var choiceFormats = map[string]string{
-	"en":    "Press %d for bay %s at %s. ",
-	"zh-HK": "%[3]s%[2]s號車位請按%[1]d。",
-	"zh-CN": "%[3]s%[2]s号车位请按%[1]d。",
 }
 
 // choose asks which of several sessions the call is about.
 func (w *Webhooks) choose(ctx context.Context, d *doc, cl *call) error {
-	var b strings.Builder
-	format := choiceFormats[cl.Lang]
-	if format == "" {
-		format = choiceFormats["en"]
-	}
+	var choices []engine.State
 	for i, id := range cl.Choices {
-		if i >= 8 {
+		if i >= engine.MaxCallChoices {
 			break
 		}
-		st, err := w.Runner.Store.Get(ctx, id)
+		st, err := w.Conversations.Conversation(ctx, id)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(&b, format, i+1, st.Bay, st.Location)
+		choices = append(choices, st)
 	}
-	data := w.baseData()
-	data.Choices = strings.TrimSpace(b.String())
-	w.ask(d, cl, kindChoose, w.prompt(cl.Lang, "choose_session", data))
+	w.speak(d, cl, engine.State{}, engine.CallChoose, engine.CallContext{Choices: choices})
 	return nil
 }
 
 func (w *Webhooks) chooseKey(ctx context.Context, d *doc, cl *call, digits string) error {
 	n, err := strconv.Atoi(digits)
-	if err != nil || n < 1 || n > len(cl.Choices) || n > 8 {
-		d.say(w.prompt(cl.Lang, "invalid", w.baseData()))
+	if err != nil || n < 1 || n > len(cl.Choices) || n > engine.MaxCallChoices {
+		w.speak(d, cl, engine.State{}, engine.CallInvalid, engine.CallContext{})
 		return w.choose(ctx, d, cl)
 	}
 	return w.enter(ctx, d, cl, cl.Choices[n-1])
@@ -150,27 +132,27 @@ func (w *Webhooks) chooseKey(ctx context.Context, d *doc, cl *call, digits strin
 // locateKey takes the meter number, then the bay, of a caller the platform
 // does not recognise, then asks for the PIN of the session's driver.
 func (w *Webhooks) locateKey(ctx context.Context, d *doc, cl *call, digits string) error {
-	if cl.Kind == kindMeter {
+	if cl.Kind == engine.GatherMeter {
 		cl.Meter = digits
-		w.ask(d, cl, kindBay, w.prompt(cl.Lang, "ask_bay", w.baseData()))
+		w.speak(d, cl, engine.State{}, engine.CallAskBay, engine.CallContext{})
 		return nil
 	}
-	st, ok, err := w.findSession(ctx, cl.Meter, digits)
-	if err != nil {
+	meter := strings.TrimLeft(cl.Meter, "0")
+	st, err := w.Conversations.OpenAtBay(ctx, digits, func(id string) bool { return digitsOf(id) == meter })
+	ok := err == nil
+	if err != nil && !errors.Is(err, workflows.ErrNotFound) {
 		return err
 	}
 	var u engine.User
 	if ok {
-		u, err = w.Runner.Registry.User(ctx, st.UserID)
+		u, err = w.Conversations.Driver(ctx, st.UserID)
 		if err != nil {
 			return err
 		}
 	}
 	if !ok || u.PINHash == "" {
 		// Without a PIN there is no way to know the caller is the driver.
-		d.say(w.prompt(cl.Lang, "not_found", w.baseData()))
-		d.say(w.prompt(cl.Lang, "unknown_caller", w.baseData()))
-		d.hangup()
+		w.speak(d, cl, engine.State{}, engine.CallNotFound, engine.CallContext{})
 		return nil
 	}
 	cl.Conv, cl.UserID, cl.Phone, cl.Lang = st.ID, u.ID, u.Phone, st.Language
@@ -181,27 +163,8 @@ func (w *Webhooks) locateKey(ctx context.Context, d *doc, cl *call, digits strin
 		w.locked(ctx, d, cl)
 		return nil
 	}
-	w.ask(d, cl, kindPIN, w.prompt(cl.Lang, "pin_prompt", w.baseData()))
+	w.speak(d, cl, engine.State{}, engine.CallPIN, engine.CallContext{})
 	return nil
-}
-
-// findSession finds the open conversation at a meter (by the digits of its
-// id) and bay.
-func (w *Webhooks) findSession(ctx context.Context, meterDigits, bay string) (engine.State, bool, error) {
-	ids, err := w.Runner.Store.Recent(ctx, 1000)
-	if err != nil {
-		return engine.State{}, false, err
-	}
-	for _, id := range ids {
-		st, err := w.Runner.Store.Get(ctx, id)
-		if err != nil {
-			continue
-		}
-		if !st.Phase.Terminal() && st.Bay == bay && digitsOf(st.MeterID) == strings.TrimLeft(meterDigits, "0") {
-			return st, true, nil
-		}
-	}
-	return engine.State{}, false, nil
 }
 
 func digitsOf(s string) string {
@@ -231,8 +194,7 @@ func (w *Webhooks) pinLocked(ctx context.Context, userID string) (bool, error) {
 // locked ends a call whose voice confirmation is locked; the conversation
 // goes on by text.
 func (w *Webhooks) locked(ctx context.Context, d *doc, cl *call) {
-	d.say(w.prompt(cl.Lang, "pin_locked", w.baseData()))
-	d.hangup()
+	w.speak(d, cl, engine.State{}, engine.CallPINLocked, engine.CallContext{})
 	if err := w.fallback(ctx, *cl, "pin-locked"); err != nil {
 		w.Log.ErrorContext(ctx, "fallback after PIN lockout failed", "conv", cl.Conv, "err", err)
 	}
@@ -240,7 +202,7 @@ func (w *Webhooks) locked(ctx context.Context, d *doc, cl *call) {
 
 // pinKey checks a PIN. The digits are never logged or stored.
 func (w *Webhooks) pinKey(ctx context.Context, d *doc, cl *call, digits string) error {
-	u, err := w.Runner.Registry.User(ctx, cl.UserID)
+	u, err := w.Conversations.Driver(ctx, cl.UserID)
 	if err != nil {
 		return err
 	}
@@ -251,7 +213,7 @@ func (w *Webhooks) pinKey(ctx context.Context, d *doc, cl *call, digits string) 
 		return nil
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PINHash), []byte(digits)) != nil {
-		v := w.Runner.Settings.Voice
+		v := w.Settings.Voice
 		key := "ppp:ivr:pin:" + u.ID
 		n, err := w.Redis.Incr(ctx, key).Result()
 		if err != nil {
@@ -265,19 +227,18 @@ func (w *Webhooks) pinKey(ctx context.Context, d *doc, cl *call, digits string) 
 			w.locked(ctx, d, cl)
 			return nil
 		}
-		d.say(w.prompt(cl.Lang, "pin_wrong", w.baseData()))
-		w.ask(d, cl, kindPIN, w.prompt(cl.Lang, "pin_prompt", w.baseData()))
+		w.speak(d, cl, engine.State{}, engine.CallPINWrong, engine.CallContext{})
 		return nil
 	}
 	w.Redis.Del(ctx, "ppp:ivr:pin:"+u.ID)
 	cl.Verified = true
-	st, err := w.Runner.Store.Get(ctx, cl.Conv)
+	st, err := w.Conversations.Conversation(ctx, cl.Conv)
 	if err != nil {
 		return err
 	}
 	if st.Phase == engine.PhaseQuoted {
 		// The PIN was asked to confirm the quote: confirm it.
-		st, spoken, err := w.Runner.ReplyOn(ctx, cl.Conv, engine.AnswerOne, engine.ChannelVoice)
+		st, spoken, err := w.Conversations.ReplyTo(ctx, cl.Conv, engine.AnswerOne, engine.ChannelVoice, nil)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"ppprenew/workflows/engine"
 )
 
 // Redis keys of the voice channel:
@@ -24,33 +26,23 @@ const callTTL = 2 * time.Hour
 
 // call is what the platform remembers about one call between webhooks.
 type call struct {
-	Sid      string    `json:"sid"`
-	Conv     string    `json:"conv,omitempty"`
-	Send     string    `json:"send,omitempty"`
-	Template string    `json:"template,omitempty"`
-	Lang     string    `json:"lang"`
-	Phone    string    `json:"phone,omitempty"`
-	UserID   string    `json:"user_id,omitempty"`
-	Step     int       `json:"step"`
-	Kind     string    `json:"kind"`
-	NoInput  int       `json:"no_input"`
-	Holds    int       `json:"holds"`
-	Meter    string    `json:"meter,omitempty"`
-	Choices  []string  `json:"choices,omitempty"`
-	Verified bool      `json:"verified,omitempty"`
-	Answered bool      `json:"answered,omitempty"` // a key was pressed at least once
-	Started  time.Time `json:"started"`
+	Sid      string        `json:"sid"`
+	Conv     string        `json:"conv,omitempty"`
+	Send     string        `json:"send,omitempty"`
+	Template string        `json:"template,omitempty"`
+	Lang     string        `json:"lang"`
+	Phone    string        `json:"phone,omitempty"`
+	UserID   string        `json:"user_id,omitempty"`
+	Step     int           `json:"step"`
+	Kind     engine.Gather `json:"kind"` // the question asked last
+	NoInput  int           `json:"no_input"`
+	Holds    int           `json:"holds"`
+	Meter    string        `json:"meter,omitempty"`
+	Choices  []string      `json:"choices,omitempty"`
+	Verified bool          `json:"verified,omitempty"`
+	Answered bool          `json:"answered,omitempty"` // a key was pressed at least once
+	Started  time.Time     `json:"started"`
 }
-
-// Gather kinds: what the current menu asks for.
-const (
-	kindMenu   = "menu"
-	kindQuote  = "quote"
-	kindPIN    = "pin"
-	kindChoose = "choose"
-	kindMeter  = "meter"
-	kindBay    = "bay"
-)
 
 var errNoCall = errors.New("no such call")
 

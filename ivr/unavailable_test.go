@@ -46,7 +46,7 @@ func TestVoiceDuringStoreOutageApologisesAndHangsUp(t *testing.T) {
 	hook.PublicURL, hook.AuthToken = public, token
 	cfg := ivr.DefaultConfig()
 	cfg.PublicURL, cfg.From = public, "+85258001000"
-	(&ivr.Webhooks{Config: cfg, Runner: runner, Redis: rdb, Metrics: metrics, Now: now, Log: log}).
+	(&ivr.Webhooks{Config: cfg, Conversations: runner, Settings: set, Redis: rdb, Metrics: metrics, Now: now, Log: log}).
 		Register(e.Group("/twilio", twiliohook.Middleware(hook)))
 	apology, err := set.RenderVoice("en", "error", engine.MessageData{Operator: set.Operator, HelpContact: set.HelpContact})
 	if err != nil {

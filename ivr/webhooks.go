@@ -29,8 +29,12 @@ var statusScript = redis.NewScript(statusLua)
 // Webhooks answers Twilio's voice webhooks. Mount it behind
 // twiliohook.Middleware. Every answer, errors included, is valid TwiML.
 type Webhooks struct {
-	Config  Config
-	Runner  *workflows.Runner
+	Config Config
+	// Conversations are the renewal conversations the calls are about.
+	Conversations workflows.Conversations
+	// Settings are the operator's voice settings, prompts and languages.
+	Settings *engine.Settings
+	// Redis keeps the calls between webhooks (see session.go).
 	Redis   redis.UniversalClient
 	Metrics *Metrics
 	Now     func() time.Time
@@ -129,13 +133,9 @@ func (w *Webhooks) write(c echo.Context, body string) error {
 
 // apology is the answer to anything that went wrong.
 func (w *Webhooks) apology(lang string) string {
-	d := &doc{voice: w.Runner.Settings.VoiceFor(lang)}
-	text, err := w.Runner.Settings.RenderVoice(lang, "error", w.baseData())
-	if err != nil {
-		text = "Sorry, something went wrong. Goodbye."
-	}
-	d.say(text)
-	d.hangup()
+	d := w.newDoc(lang)
+	sp, _ := engine.CallSpeech(w.Settings, engine.State{}, engine.CallApology, engine.CallContext{Lang: lang})
+	w.render(d, nil, sp)
 	s, err := d.String()
 	if err != nil {
 		return `<?xml version="1.0" encoding="UTF-8"?><Response><Say>Sorry, something went wrong. Goodbye.</Say><Hangup/></Response>`
@@ -143,50 +143,58 @@ func (w *Webhooks) apology(lang string) string {
 	return s
 }
 
-func (w *Webhooks) baseData() engine.MessageData {
-	set := w.Runner.Settings
-	return engine.MessageData{Operator: set.Operator, HelpContact: set.HelpContact}
+// speak adds to d what the engine says at point of a call about st (the
+// zero State for none), and asks its question if it has one.
+func (w *Webhooks) speak(d *doc, cl *call, st engine.State, point engine.CallPoint, c engine.CallContext) engine.Speech {
+	c.Lang = cl.Lang
+	if c.Message == "" {
+		c.Message = cl.Template
+	}
+	sp, err := engine.CallSpeech(w.Settings, st, point, c)
+	if err != nil {
+		w.Log.Error("voice prompt failed", "point", point, "conv", st.ID, "err", err)
+	}
+	w.render(d, cl, sp)
+	return sp
 }
 
-// say renders a call prompt that needs no conversation.
-func (w *Webhooks) prompt(lang, name string, data engine.MessageData) string {
-	text, err := w.Runner.Settings.RenderVoice(lang, name, data)
-	if err != nil {
-		w.Log.Error("voice prompt failed", "prompt", name, "err", err)
+// render writes a speech into d. A held call checks back at the first hold
+// step; ThenWait is handled by hold, which knows its step.
+func (w *Webhooks) render(d *doc, cl *call, sp engine.Speech) {
+	for _, l := range sp.Say {
+		d.say(l.Text)
 	}
-	return text
-}
-
-// convPrompt renders a prompt for a conversation as it stands.
-func (w *Webhooks) convPrompt(st engine.State, name string) string {
-	text, err := engine.Prompt(w.Runner.Settings, st, name, true)
-	if err != nil {
-		w.Log.Error("voice prompt failed", "prompt", name, "conv", st.ID, "err", err)
+	if sp.Gather != "" && cl != nil {
+		prompts := make([]string, 0, len(sp.Prompts))
+		for _, l := range sp.Prompts {
+			prompts = append(prompts, l.Text)
+		}
+		w.ask(d, cl, sp.Gather, prompts...)
 	}
-	return text
+	switch sp.Then {
+	case engine.ThenHangup:
+		d.hangup()
+	case engine.ThenHold:
+		d.redirect(w.route("/hold", url.Values{"step": {"1"}}))
+	}
 }
 
 func (w *Webhooks) newDoc(lang string) *doc {
-	return &doc{voice: w.Runner.Settings.VoiceFor(lang)}
+	return &doc{voice: w.Settings.VoiceFor(lang)}
 }
 
-// ask ends a document with a keypad menu whose answer comes back to gather.
-func (w *Webhooks) ask(d *doc, cl *call, kind string, prompts ...string) {
+// ask ends a document with a keypad question whose answer comes back to gather.
+func (w *Webhooks) ask(d *doc, cl *call, g engine.Gather, prompts ...string) {
 	cl.Step++
-	cl.Kind = kind
-	v := w.Runner.Settings.Voice
-	switch kind {
-	case kindPIN, kindMeter, kindBay:
-		d.gather(w.route("/gather", url.Values{"step": {strconv.Itoa(cl.Step)}}), 0, "#", v.GatherTimeout, prompts...)
-	default:
-		d.gather(w.route("/gather", url.Values{"step": {strconv.Itoa(cl.Step)}}), 1, "", v.GatherTimeout, prompts...)
-	}
+	cl.Kind = g
+	numDigits, finishOnKey := g.Keys()
+	d.gather(w.route("/gather", url.Values{"step": {strconv.Itoa(cl.Step)}}), numDigits, finishOnKey, w.Settings.Voice.GatherTimeout, prompts...)
 }
 
 // answer is the Url of an outbound conversation call.
 func (w *Webhooks) answer(ctx context.Context, c echo.Context, f url.Values) (string, error) {
 	convID, send := c.QueryParam("conv"), c.QueryParam("send")
-	st, err := w.Runner.Store.Get(ctx, convID)
+	st, err := w.Conversations.Conversation(ctx, convID)
 	if err != nil {
 		return "", err
 	}
@@ -199,88 +207,23 @@ func (w *Webhooks) answer(ctx context.Context, c echo.Context, f url.Values) (st
 	log := w.Log.With("conv", convID, "call", cl.Sid)
 	if by := f.Get("AnsweredBy"); strings.HasPrefix(by, "machine") || by == "fax" {
 		log.InfoContext(ctx, "answered by a machine", "answered_by", by)
-		d.say(w.convPrompt(st, "voicemail"))
-		d.hangup()
+		w.speak(d, &cl, st, engine.CallVoicemail, engine.CallContext{})
 		if err := w.fallback(ctx, cl, "voicemail"); err != nil {
 			return "", err
 		}
 		return d.String()
 	}
+	w.speak(d, &cl, st, engine.CallAnswered, engine.CallContext{})
 	if !st.Phase.AwaitingDriver() {
-		// The conversation moved on while the phone rang (for example an SMS
-		// reply): say where things stand.
-		d.say(w.convPrompt(st, "status"))
-		d.hangup()
 		return d.String()
 	}
-	w.menu(d, &cl, st, nil)
 	return w.done(ctx, d, cl)
 }
 
 // menu speaks what a conversation waits for and asks for the answer, or
 // says where it stands and hangs up. spoken are the engine's inline messages.
 func (w *Webhooks) menu(d *doc, cl *call, st engine.State, spoken []engine.Effect) {
-	var said []string
-	for _, e := range spoken {
-		said = append(said, e.Send.Body)
-	}
-	switch st.Phase {
-	case engine.PhaseQuoted:
-		if len(said) == 0 {
-			said = append(said, w.convPrompt(st, quoteTemplate(st)))
-		}
-		w.ask(d, cl, kindQuote, said...)
-	case engine.PhaseOffered:
-		if len(said) == 0 {
-			said = append(said, w.convPrompt(st, w.offerTemplate(cl)))
-		}
-		w.ask(d, cl, kindMenu, said...)
-	case engine.PhaseCharging:
-		for _, s := range said {
-			d.say(s)
-		}
-		d.say(w.convPrompt(st, "hold"))
-		d.redirect(w.route("/hold", url.Values{"step": {"1"}}))
-	case engine.PhaseParked, engine.PhaseRenewing:
-		if len(said) == 0 {
-			said = append(said, w.convPrompt(st, "status"))
-		}
-		for _, s := range said {
-			d.say(s)
-		}
-		d.hangup()
-	case engine.PhaseAlertSet, engine.PhaseAppLink:
-		if len(said) == 0 {
-			// A reminder or the app link is pending: say where the stay
-			// stands and offer the menu again.
-			d.say(w.convPrompt(st, "status"))
-			w.ask(d, cl, kindMenu, w.convPrompt(st, "menu"))
-			return
-		}
-		for _, s := range said {
-			d.say(s)
-		}
-		d.hangup()
-	default: // ended, refused, superseded, opted out
-		for _, s := range said {
-			d.say(s)
-		}
-		d.hangup()
-	}
-}
-
-func quoteTemplate(st engine.State) string {
-	if st.Quote != nil && st.Quote.Capped {
-		return "quote_capped"
-	}
-	return "quote"
-}
-
-func (w *Webhooks) offerTemplate(cl *call) string {
-	if cl.Template == "notice" || cl.Template == "grace_alert" {
-		return cl.Template
-	}
-	return "notice"
+	w.speak(d, cl, st, engine.CallMenu, engine.CallContext{Spoken: spoken})
 }
 
 // fallback reports once per call that the driver was not reached, so the
@@ -297,10 +240,10 @@ func (w *Webhooks) fallback(ctx context.Context, cl call, reason string) error {
 		return err
 	}
 	tpl := cl.Template
-	if st, err := w.Runner.Store.Get(ctx, cl.Conv); err == nil && st.Phase == engine.PhaseQuoted {
-		tpl = quoteTemplate(st)
+	if st, err := w.Conversations.Conversation(ctx, cl.Conv); err == nil {
+		tpl = engine.CallFallbackTemplate(st, tpl)
 	}
-	_, err := w.Runner.Apply(ctx, cl.Conv, engine.Input{Kind: engine.InputSendFailed, Send: &engine.SendFailure{
+	_, err := w.Conversations.ChannelEvent(ctx, cl.Conv, engine.Input{Kind: engine.InputSendFailed, Send: &engine.SendFailure{
 		EffectID: key, Channel: engine.ChannelVoice, Template: tpl, Reason: reason,
 	}})
 	return err
@@ -314,7 +257,7 @@ func (w *Webhooks) gather(ctx context.Context, c echo.Context, f url.Values) (st
 	}
 	digits := strings.TrimSpace(f.Get("Digits"))
 	d := w.newDoc(cl.Lang)
-	if cl.Kind != kindPIN {
+	if cl.Kind != engine.GatherPIN {
 		w.Log.InfoContext(ctx, "keypad", "conv", cl.Conv, "call", cl.Sid, "kind", cl.Kind, "digits", digits)
 	}
 	if digits == "" {
@@ -323,13 +266,13 @@ func (w *Webhooks) gather(ctx context.Context, c echo.Context, f url.Values) (st
 	cl.Answered = true
 	cl.NoInput = 0
 	switch cl.Kind {
-	case kindMenu, kindQuote:
+	case engine.GatherMenu, engine.GatherQuote:
 		err = w.menuKey(ctx, d, &cl, digits)
-	case kindPIN:
+	case engine.GatherPIN:
 		err = w.pinKey(ctx, d, &cl, digits)
-	case kindChoose:
+	case engine.GatherChoose:
 		err = w.chooseKey(ctx, d, &cl, digits)
-	case kindMeter, kindBay:
+	case engine.GatherMeter, engine.GatherBay:
 		err = w.locateKey(ctx, d, &cl, digits)
 	default:
 		err = fmt.Errorf("call %s: unknown menu %q", cl.Sid, cl.Kind)
@@ -346,21 +289,19 @@ func (w *Webhooks) gather(ctx context.Context, c echo.Context, f url.Values) (st
 // noInput repeats the menu a few times, then hangs up and texts instead.
 func (w *Webhooks) noInput(ctx context.Context, d *doc, cl *call) (string, error) {
 	cl.NoInput++
-	if cl.NoInput > w.Runner.Settings.Voice.MaxNoInput {
+	if cl.NoInput > w.Settings.Voice.MaxNoInput {
 		if cl.Conv == "" {
 			// A caller not yet matched to a session: nothing will follow by text.
-			d.say(w.prompt(cl.Lang, "not_found", w.baseData()))
-			d.say(w.prompt(cl.Lang, "unknown_caller", w.baseData()))
+			w.speak(d, cl, engine.State{}, engine.CallNotFound, engine.CallContext{})
 		} else {
-			d.say(w.prompt(cl.Lang, "goodbye", w.baseData()))
+			w.speak(d, cl, engine.State{}, engine.CallGoodbye, engine.CallContext{})
 		}
-		d.hangup()
 		if err := w.fallback(ctx, *cl, "no-input"); err != nil {
 			return "", err
 		}
 		return d.String()
 	}
-	d.say(w.prompt(cl.Lang, "no_input", w.baseData()))
+	w.speak(d, cl, engine.State{}, engine.CallNoInput, engine.CallContext{})
 	if err := w.repeat(ctx, d, cl); err != nil {
 		return "", err
 	}
@@ -373,19 +314,19 @@ func (w *Webhooks) noInput(ctx context.Context, d *doc, cl *call) (string, error
 // repeat asks the current question again.
 func (w *Webhooks) repeat(ctx context.Context, d *doc, cl *call) error {
 	switch cl.Kind {
-	case kindMenu, kindQuote:
-		st, err := w.Runner.Store.Get(ctx, cl.Conv)
+	case engine.GatherMenu, engine.GatherQuote:
+		st, err := w.Conversations.Conversation(ctx, cl.Conv)
 		if err != nil {
 			return err
 		}
 		w.menu(d, cl, st, nil)
-	case kindPIN:
-		w.ask(d, cl, kindPIN, w.prompt(cl.Lang, "pin_prompt", w.baseData()))
-	case kindMeter:
-		w.ask(d, cl, kindMeter, w.prompt(cl.Lang, "ask_meter", w.baseData()))
-	case kindBay:
-		w.ask(d, cl, kindBay, w.prompt(cl.Lang, "ask_bay", w.baseData()))
-	case kindChoose:
+	case engine.GatherPIN:
+		w.speak(d, cl, engine.State{}, engine.CallPIN, engine.CallContext{})
+	case engine.GatherMeter:
+		w.speak(d, cl, engine.State{}, engine.CallAskMeter, engine.CallContext{})
+	case engine.GatherBay:
+		w.speak(d, cl, engine.State{}, engine.CallAskBay, engine.CallContext{})
+	case engine.GatherChoose:
 		return w.choose(ctx, d, cl)
 	}
 	return nil
@@ -397,20 +338,20 @@ func (w *Webhooks) menuKey(ctx context.Context, d *doc, cl *call, digits string)
 	}
 	var a engine.Answer
 	switch {
-	case cl.Kind == kindMenu && (digits == "1" || digits == "2" || digits == "3"):
+	case cl.Kind == engine.GatherMenu && (digits == "1" || digits == "2" || digits == "3"):
 		a = engine.Answer(digits)
-	case cl.Kind == kindQuote && (digits == "1" || digits == "2"):
+	case cl.Kind == engine.GatherQuote && (digits == "1" || digits == "2"):
 		a = engine.Answer(digits)
 	default:
-		d.say(w.prompt(cl.Lang, "invalid", w.baseData()))
+		w.speak(d, cl, engine.State{}, engine.CallInvalid, engine.CallContext{})
 		return w.repeat(ctx, d, cl)
 	}
-	if cl.Kind == kindQuote && a == engine.AnswerOne {
+	if cl.Kind == engine.GatherQuote && a == engine.AnswerOne {
 		if locked, err := w.needPIN(ctx, d, cl); err != nil || locked {
 			return err
 		}
 	}
-	st, spoken, err := w.Runner.ReplyOn(ctx, cl.Conv, a, engine.ChannelVoice)
+	st, spoken, err := w.Conversations.ReplyTo(ctx, cl.Conv, a, engine.ChannelVoice, nil)
 	if err != nil {
 		return err
 	}
@@ -422,10 +363,10 @@ func (w *Webhooks) menuKey(ctx context.Context, d *doc, cl *call, digits string)
 // the caller has not entered it yet. It reports true when it took over the
 // answer (asking, or locked out).
 func (w *Webhooks) needPIN(ctx context.Context, d *doc, cl *call) (bool, error) {
-	if cl.Verified || !w.Runner.Settings.Voice.PINRequired {
+	if cl.Verified || !w.Settings.Voice.PINRequired {
 		return false, nil
 	}
-	u, err := w.Runner.Registry.User(ctx, cl.UserID)
+	u, err := w.Conversations.Driver(ctx, cl.UserID)
 	if err != nil {
 		return false, err
 	}
@@ -438,7 +379,7 @@ func (w *Webhooks) needPIN(ctx context.Context, d *doc, cl *call) (bool, error) 
 		w.locked(ctx, d, cl)
 		return true, nil
 	}
-	w.ask(d, cl, kindPIN, w.prompt(cl.Lang, "pin_prompt", w.baseData()))
+	w.speak(d, cl, engine.State{}, engine.CallPIN, engine.CallContext{})
 	return true, nil
 }
 
@@ -448,61 +389,19 @@ func (w *Webhooks) hold(ctx context.Context, c echo.Context, f url.Values) (stri
 	if err != nil {
 		return "", err
 	}
-	st, err := w.Runner.Store.Get(ctx, cl.Conv)
+	st, err := w.Conversations.Conversation(ctx, cl.Conv)
 	if err != nil {
 		return "", err
 	}
 	d := w.newDoc(cl.Lang)
 	cl.Holds++
 	step, _ := strconv.Atoi(c.QueryParam("step"))
-	waiting := st.Phase == engine.PhaseCharging || st.Phase == engine.PhaseRenewing
-	switch {
-	case waiting && st.ChargeCheck != nil:
-		// The gateway could not tell whether the card was charged: it is
-		// looked up for as long as it takes, longer than a call can hold.
-		d.say(w.convPrompt(st, "payment_checking"))
-		d.say(w.prompt(cl.Lang, "goodbye", w.baseData()))
-		d.hangup()
-	case waiting && cl.Holds <= w.Config.MaxHolds && w.Now().Sub(cl.Started) < w.Runner.Settings.Voice.MaxCall:
+	canHold := cl.Holds <= w.Config.MaxHolds && w.Now().Sub(cl.Started) < w.Settings.Voice.MaxCall
+	if sp := w.speak(d, &cl, st, engine.CallHold, engine.CallContext{CanHold: canHold}); sp.Then == engine.ThenWait {
 		d.pause(int(w.Config.HoldPause / time.Second))
 		d.redirect(w.route("/hold", url.Values{"step": {strconv.Itoa(step + 1)}}))
-	case waiting:
-		d.say(w.convPrompt(st, "processing"))
-		d.say(w.prompt(cl.Lang, "goodbye", w.baseData()))
-		d.hangup()
-	case st.Phase == engine.PhaseParked && len(st.Renewals) > 0:
-		r := st.Renewals[len(st.Renewals)-1]
-		tpl := "confirmed"
-		if r.MeterAck != "acked" {
-			tpl = "confirmed_central"
-		}
-		d.say(w.convPrompt(st, tpl))
-		d.hangup()
-	case st.Phase == engine.PhaseOffered && st.LastCharge != "":
-		d.say(w.convPrompt(st, chargeTemplate(st.LastCharge)))
-		w.menu(d, &cl, st, nil)
-	default:
-		w.menu(d, &cl, st, nil)
 	}
 	return w.done(ctx, d, cl)
-}
-
-func chargeTemplate(o engine.ChargeOutcome) string {
-	switch o {
-	case engine.ChargeInsufficient:
-		return "insufficient_funds"
-	case engine.ChargeCardExpired:
-		return "card_expired"
-	case engine.ChargeUnavailable:
-		return "payment_unavailable"
-	case engine.ChargeUnknown:
-		return "payment_checking"
-	case engine.ChargeDebit:
-		return "debit"
-	case engine.ChargeBlacklisted:
-		return "blacklisted_card"
-	}
-	return "declined"
 }
 
 // terminalCall are statuses after which a call is over.
@@ -564,6 +463,6 @@ func (w *Webhooks) ended(ctx context.Context, cl call) error {
 	if ok, err := w.Redis.SetNX(ctx, "ppp:ivr:fallback:"+key, "ended", 7*24*time.Hour).Result(); err != nil || !ok {
 		return err
 	}
-	_, err := w.Runner.Apply(ctx, cl.Conv, engine.Input{Kind: engine.InputCallEnded})
+	_, err := w.Conversations.ChannelEvent(ctx, cl.Conv, engine.Input{Kind: engine.InputCallEnded})
 	return err
 }

@@ -10,18 +10,22 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"ppprenew/workflows"
+	"ppprenew/workflows/engine"
 )
 
 // AppAPI is the app's authenticated reply API: device registration, the
 // driver's open parking sessions, and answers to them. cmd mounts it under
 // /app/v1.
 type AppAPI struct {
-	Config  Config
-	Runner  *workflows.Runner
-	Devices *Devices
-	Redis   redis.UniversalClient
-	Now     func() time.Time
-	Log     *slog.Logger
+	Config Config
+	// Conversations are the driver's renewal conversations and registration.
+	Conversations workflows.Conversations
+	// Settings are the operator's languages, lead times and grace period.
+	Settings *engine.Settings
+	Devices  *Devices
+	Redis    redis.UniversalClient
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // ctxUser is the echo context key of the authenticated user id.

@@ -44,11 +44,11 @@ func preferencesOf(u engine.User, set *engine.Settings) Preferences {
 }
 
 func (a *AppAPI) handleGetPreferences(c echo.Context) error {
-	u, err := a.Runner.Registry.User(c.Request().Context(), c.Get(ctxUser).(string))
+	u, err := a.Conversations.Driver(c.Request().Context(), c.Get(ctxUser).(string))
 	if err != nil {
 		return a.internal(c, "load user", err)
 	}
-	return c.JSON(http.StatusOK, preferencesOf(u, a.Runner.Settings))
+	return c.JSON(http.StatusOK, preferencesOf(u, a.Settings))
 }
 
 // handlePutPreferences replaces the driver's preferences; new stays use them.
@@ -59,35 +59,37 @@ func (a *AppAPI) handlePutPreferences(c echo.Context) error {
 	if err != nil || json.Unmarshal(body, &p) != nil {
 		return fail(c, http.StatusBadRequest, codeInvalidJSON, "the body must be JSON preferences")
 	}
-	set := a.Runner.Settings
-	u, err := a.Runner.Registry.User(ctx, c.Get(ctxUser).(string))
-	if err != nil {
-		return a.internal(c, "load user", err)
-	}
-	if p.Language != "" {
-		if set.Language(p.Language) != p.Language {
-			return fail(c, http.StatusBadRequest, codeInvalidPreferences, "language must be one of "+strings.Join(set.Languages(), ", "))
-		}
-		u.Language = p.Language
+	set := a.Settings
+	if p.Language != "" && set.Language(p.Language) != p.Language {
+		return fail(c, http.StatusBadRequest, codeInvalidPreferences, "language must be one of "+strings.Join(set.Languages(), ", "))
 	}
 	for _, ch := range p.Channels {
 		if ch != engine.ChannelPush && ch != engine.ChannelSMS && ch != engine.ChannelVoice {
 			return fail(c, http.StatusBadRequest, codeInvalidPreferences, "channels are push, sms or voice")
 		}
 	}
-	if p.Channels != nil {
-		u.Channels, u.Channel = p.Channels, ""
-	}
+	var lead time.Duration
 	if p.LeadTime != "" {
 		d, err := time.ParseDuration(p.LeadTime)
 		r := set.LeadTimeRange
 		if err != nil || d < r.Min || d > r.Max {
 			return fail(c, http.StatusBadRequest, codeInvalidPreferences, fmt.Sprintf("lead_time must be between %s and %s", r.Min, r.Max))
 		}
-		u.LeadTime = d
+		lead = d
 	}
-	u.CallsInQuietHours = p.CallsInQuietHours
-	if err := a.Runner.Registry.PutUser(ctx, u); err != nil {
+	u, err := a.Conversations.UpdatePreferences(ctx, c.Get(ctxUser).(string), func(u *engine.User) {
+		if p.Language != "" {
+			u.Language = p.Language
+		}
+		if p.Channels != nil {
+			u.Channels, u.Channel = p.Channels, ""
+		}
+		if p.LeadTime != "" {
+			u.LeadTime = lead
+		}
+		u.CallsInQuietHours = p.CallsInQuietHours
+	})
+	if err != nil {
 		return a.internal(c, "save preferences", err)
 	}
 	return c.JSON(http.StatusOK, preferencesOf(u, set))

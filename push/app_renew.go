@@ -101,7 +101,7 @@ func (a *AppAPI) handleRenew(c echo.Context) error {
 		if !req.names() {
 			return a.quoteConflict(codeQuoteRequired, st, nil)
 		}
-		next, effects, err := a.Runner.ReplyOnIf(ctx, conv, engine.AnswerYes, engine.ChannelApp, func(s engine.State) bool {
+		next, effects, err := a.Conversations.ReplyTo(ctx, conv, engine.AnswerYes, engine.ChannelApp, func(s engine.State) bool {
 			return s.Phase == engine.PhaseQuoted && req.matches(s.Quote)
 		})
 		switch {

@@ -72,7 +72,7 @@ var validAnswers = map[string]engine.Answer{
 }
 
 func (a *AppAPI) view(st engine.State) SessionView {
-	set := a.Runner.Settings
+	set := a.Settings
 	loc := set.Location()
 	v := SessionView{
 		ID: st.ID, Meter: st.MeterID, Bay: st.Bay, Location: st.Location, Phase: st.Phase,
@@ -91,20 +91,20 @@ func (a *AppAPI) view(st engine.State) SessionView {
 func (a *AppAPI) handleSessions(c echo.Context) error {
 	ctx := c.Request().Context()
 	user := c.Get(ctxUser).(string)
-	u, err := a.Runner.Registry.User(ctx, user)
+	u, err := a.Conversations.Driver(ctx, user)
 	if errors.Is(err, workflows.ErrNotFound) {
 		return fail(c, http.StatusUnauthorized, codeInvalidToken, "the app token's user is no longer registered")
 	}
 	if err != nil {
 		return a.internal(c, "load user", err)
 	}
-	ids, err := a.Runner.Store.OpenForPhone(ctx, u.Phone)
+	ids, err := a.Conversations.OpenConversations(ctx, u.Phone)
 	if err != nil {
 		return a.internal(c, "open sessions", err)
 	}
 	out := SessionsResponse{Sessions: []SessionView{}}
 	for _, id := range ids {
-		st, err := a.Runner.Store.Get(ctx, id)
+		st, err := a.Conversations.Conversation(ctx, id)
 		if errors.Is(err, workflows.ErrNotFound) {
 			continue
 		}
@@ -142,7 +142,7 @@ func (a *AppAPI) reply(ctx context.Context, user, conv string, ans engine.Answer
 	if refused != nil {
 		return *refused
 	}
-	next, effects, err := a.Runner.ReplyOn(ctx, conv, ans, engine.ChannelApp)
+	next, effects, err := a.Conversations.ReplyTo(ctx, conv, ans, engine.ChannelApp, nil)
 	switch {
 	case errors.Is(err, workflows.ErrConflict):
 		return failure(http.StatusServiceUnavailable, codeBusy, "the session is busy; try again")
@@ -159,7 +159,7 @@ func (a *AppAPI) reply(ctx context.Context, user, conv string, ans engine.Answer
 
 // session loads an open conversation of the user, or the answer refusing it.
 func (a *AppAPI) session(ctx context.Context, user, conv string) (engine.State, *answer) {
-	st, err := a.Runner.Store.Get(ctx, conv)
+	st, err := a.Conversations.Conversation(ctx, conv)
 	var refused answer
 	switch {
 	case errors.Is(err, workflows.ErrNotFound):

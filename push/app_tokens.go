@@ -22,7 +22,7 @@ const appTokenPrefix = "ppa_"
 // bytes, of which only the SHA-256 hash is stored. It returns
 // ErrUnknownUser for a user that is not registered.
 func (a *AppAPI) IssueToken(ctx context.Context, userID string) (string, error) {
-	if _, err := a.Runner.Registry.User(ctx, userID); errors.Is(err, workflows.ErrNotFound) {
+	if _, err := a.Conversations.Driver(ctx, userID); errors.Is(err, workflows.ErrNotFound) {
 		return "", fmt.Errorf("%w: %s", ErrUnknownUser, userID)
 	} else if err != nil {
 		return "", err

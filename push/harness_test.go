@@ -114,9 +114,9 @@ func newEnv(t *testing.T, mutate ...func(*push.Config)) *env {
 		m(&cfg)
 	}
 	v.devices = push.NewDevices(v.rdb, cfg.MaxDevices)
-	v.api = &push.AppAPI{Config: cfg, Runner: v.runner, Devices: v.devices, Redis: v.rdb, Now: v.clock.Now, Log: v.log}
+	v.api = &push.AppAPI{Config: cfg, Conversations: v.runner, Settings: set, Devices: v.devices, Redis: v.rdb, Now: v.clock.Now, Log: v.log}
 	v.sender = &push.Sender{Config: cfg, Providers: map[push.Platform]push.Provider{push.PlatformFCM: v.fcm, push.PlatformAPNs: v.apns},
-		Devices: v.devices, Registry: v.runner.Registry, Store: v.runner.Store, Redis: v.rdb, Now: v.clock.Now, Log: v.log}
+		Devices: v.devices, Conversations: v.runner, Redis: v.rdb, Now: v.clock.Now, Log: v.log}
 	e := echo.New()
 	v.api.Register(e.Group("/app/v1"))
 	v.server = httptest.NewServer(e)

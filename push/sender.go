@@ -57,13 +57,13 @@ type Sender struct {
 	Config    Config
 	Providers map[Platform]Provider
 	Devices   *Devices
-	Registry  *workflows.Registry
-	// Store gives the conversation's meter, bay and expiry; optional.
-	Store   *workflows.Store
-	Redis   redis.UniversalClient
-	Metrics *Metrics
-	Now     func() time.Time
-	Log     *slog.Logger
+	// Conversations find the driver's user and give the conversation's
+	// meter, bay and expiry.
+	Conversations workflows.Conversations
+	Redis         redis.UniversalClient
+	Metrics       *Metrics
+	Now           func() time.Time
+	Log           *slog.Logger
 }
 
 var _ workflows.Sender = (*Sender)(nil)
@@ -101,7 +101,7 @@ func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {
 		log.InfoContext(ctx, "not pushed: no longer valid")
 		return workflows.ErrExpired(engine.ChannelPush)
 	}
-	u, err := s.Registry.UserByPhone(ctx, m.To)
+	u, err := s.Conversations.DriverByPhone(ctx, m.To)
 	if errors.Is(err, workflows.ErrNotFound) {
 		return s.fail(ctx, key, log, NoDevice)
 	}
@@ -113,8 +113,8 @@ func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {
 		return err
 	}
 	var st *engine.State
-	if req.Conv != "" && s.Store != nil {
-		if got, err := s.Store.Get(ctx, req.Conv); err == nil {
+	if req.Conv != "" {
+		if got, err := s.Conversations.Conversation(ctx, req.Conv); err == nil {
 			st = &got
 		} else if !errors.Is(err, workflows.ErrNotFound) {
 			return err

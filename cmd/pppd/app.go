@@ -228,9 +228,9 @@ func (a *App) assemble() error {
 		pushMetrics := push.NewMetrics()
 		a.metrics.MustRegister(pushMetrics.Collectors()...)
 		senders[engine.ChannelPush] = &push.Sender{Config: pushCfg, Providers: providers, Devices: devicesReg,
-			Registry: a.runner.Registry, Store: a.runner.Store, Redis: a.rdb, Metrics: pushMetrics, Now: now, Log: a.log.With("channel", "push")}
+			Conversations: a.runner, Redis: a.rdb, Metrics: pushMetrics, Now: now, Log: a.log.With("channel", "push")}
 	}
-	a.appAPI = &push.AppAPI{Config: pushCfg, Runner: a.runner, Devices: devicesReg, Redis: a.rdb, Now: now, Log: a.log.With("channel", "app")}
+	a.appAPI = &push.AppAPI{Config: pushCfg, Conversations: a.runner, Settings: a.settings, Devices: devicesReg, Redis: a.rdb, Now: now, Log: a.log.With("channel", "app")}
 	undelivered := workflows.NewUndeliveredMetric()
 	a.metrics.MustRegister(undelivered)
 	handlers := &workflows.Handlers{Runner: a.runner, Senders: senders,
@@ -255,7 +255,7 @@ func (a *App) assemble() error {
 		Now: now, Log: a.log.With("channel", "sms")}).Register(tw)
 	voiceMetrics := ivr.NewMetrics()
 	a.metrics.MustRegister(voiceMetrics.Collectors()...)
-	(&ivr.Webhooks{Config: ivrCfg, Runner: a.runner, Redis: a.rdb, Metrics: voiceMetrics, Now: now,
+	(&ivr.Webhooks{Config: ivrCfg, Conversations: a.runner, Settings: a.settings, Redis: a.rdb, Metrics: voiceMetrics, Now: now,
 		Log: a.log.With("channel", "voice")}).Register(tw)
 	tw.POST("/voice/wake-status", wakeStatus(devices, a.log))
 	devices.Register(e)
