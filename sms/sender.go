@@ -81,13 +81,18 @@ type Sender struct {
 	Config   Config
 	Client   *twilio.RestClient
 	Redis    redis.UniversalClient
-	Registry *workflows.Registry
+	Registry OptOuts
 	Metrics  *Metrics
 	Now      func() time.Time
 	Log      *slog.Logger
 }
 
 var _ workflows.Sender = (*Sender)(nil)
+
+// OptOuts tells whether a phone sent STOP (the registry).
+type OptOuts interface {
+	OptedOut(ctx context.Context, phone string) (bool, error)
+}
 
 // Send implements workflows.Sender.
 func (s *Sender) Send(ctx context.Context, req workflows.SendRequest) error {

@@ -51,7 +51,7 @@ func TestInboundDuringStoreOutageAsksToSendAgain(t *testing.T) {
 	v := &env{e: echo.New()}
 	hook := twiliohook.DefaultConfig()
 	hook.PublicURL, hook.AuthToken = public, token
-	(&sms.Webhooks{Runner: runner, Redis: rdb, Metrics: metrics, Queue: runner.Store.Outbox(), DedupeTTL: 48 * time.Hour, Now: now, Log: log}).
+	(&sms.Webhooks{Texts: runner, Redis: rdb, Metrics: metrics, Queue: runner.Store.Outbox(), DedupeTTL: 48 * time.Hour, Now: now, Log: log}).
 		Register(v.e.Group("/twilio", twiliohook.Middleware(hook)))
 
 	tests := []struct {

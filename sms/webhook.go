@@ -21,7 +21,8 @@ import (
 // Webhooks handles Twilio's messaging webhooks. It verifies nothing itself:
 // mount it behind twiliohook.Middleware.
 type Webhooks struct {
-	Runner  *workflows.Runner
+	// Texts is the conversation as the SMS channel sees it.
+	Texts   workflows.Texts
 	Redis   redis.UniversalClient
 	Metrics *Metrics
 	// Enqueue carries out extra sends (the one retry of an unreachable handset).
@@ -63,7 +64,7 @@ func (w *Webhooks) inbound(c echo.Context) error {
 	// One round trip claims the message id, reads the opt-out and finds
 	// the conversation it answers.
 	claim := workflows.Claim{Key: keyIn(sid), TTL: w.DedupeTTL}
-	rt, err := w.Runner.Route(ctx, from, claim)
+	rt, err := w.Texts.Route(ctx, from, claim)
 	if err != nil {
 		return w.storeDown(c, log, body, err)
 	}
@@ -75,7 +76,7 @@ func (w *Webhooks) inbound(c echo.Context) error {
 	outcome, err := w.handle(ctx, sid, body, rt)
 	if err != nil {
 		// Forget the id so the carrier's retry is processed.
-		_ = w.Runner.Store.Unclaim(context.WithoutCancel(ctx), claim)
+		_ = w.Texts.Unclaim(context.WithoutCancel(ctx), claim)
 		if storeUnavailable(err) {
 			return w.storeDown(c, log, body, err)
 		}
@@ -104,25 +105,24 @@ func (w *Webhooks) storeDown(c echo.Context, log *slog.Logger, body string, err 
 func (w *Webhooks) handle(ctx context.Context, sid, body string, rt workflows.Route) (string, error) {
 	from := rt.Phone
 	reply := ParseReply(body)
-	reg := w.Runner.Registry
 	// notify answers outside any conversation, in the driver's language. The
 	// driver is looked up only then: an answer to an open conversation (the
 	// hot path) finds the driver through the conversation itself.
 	notify := func(template string) error {
 		lang := ""
-		if u, err := reg.UserByPhone(ctx, from); err == nil {
+		if u, err := w.Texts.DriverByPhone(ctx, from); err == nil {
 			lang = u.Language
 		} else if !errors.Is(err, workflows.ErrNotFound) {
 			return err
 		}
-		return w.Runner.Notify(ctx, sid, from, lang, template)
+		return w.Texts.Notify(ctx, sid, from, lang, template)
 	}
 	optedOut := rt.OptedOut
 	switch {
 	case reply.Kind == ReplyStop:
-		return "opt_out", w.Runner.OptOut(ctx, from)
+		return "opt_out", w.Texts.OptOut(ctx, from)
 	case optedOut && IsOptInKeyword(body):
-		if _, err := w.Runner.OptIn(ctx, from); err != nil {
+		if _, err := w.Texts.OptIn(ctx, from); err != nil {
 			return "", err
 		}
 		return "opt_in", notify("opted_in")
@@ -133,7 +133,7 @@ func (w *Webhooks) handle(ctx context.Context, sid, body string, rt workflows.Ro
 	case reply.Kind == ReplyHelp:
 		return "help", notify("help")
 	}
-	_, err := w.Runner.ReplyRouted(ctx, rt, answer(reply), "sms")
+	_, err := w.Texts.ReplyRouted(ctx, rt, answer(reply), "sms")
 	if errors.Is(err, workflows.ErrNoSession) {
 		return "no_session", notify("no_session")
 	}
@@ -222,7 +222,7 @@ func (w *Webhooks) failed(ctx context.Context, mid, codeStr string) error {
 	w.Log.WarnContext(ctx, "message not delivered", "task", mid, "code", code, "conv", rec["conv"])
 	switch {
 	case code == ErrCodeOptedOut:
-		return w.Runner.OptOut(ctx, rec["to"])
+		return w.Texts.OptOut(ctx, rec["to"])
 	case code == ErrCodeUnreachable && rec["retry_of"] == "":
 		retry := mid + ":retry"
 		if err := w.Redis.HSet(ctx, keyOut(retry), "retry_of", mid).Err(); err != nil {
@@ -237,7 +237,7 @@ func (w *Webhooks) failed(ctx context.Context, mid, codeStr string) error {
 			Channel: "sms", To: rec["to"], Template: rec["template"], Body: rec["body"], ValidUntil: valid,
 		}}})
 	case rec["conv"] != "":
-		_, err := w.Runner.Apply(ctx, rec["conv"], engine.Input{Kind: engine.InputSendFailed,
+		_, err := w.Texts.ChannelEvent(ctx, rec["conv"], engine.Input{Kind: engine.InputSendFailed,
 			Send: &engine.SendFailure{EffectID: mid, Code: code, Channel: engine.ChannelSMS, Template: rec["template"], Reason: "undelivered"}})
 		return err
 	}

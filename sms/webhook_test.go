@@ -55,7 +55,7 @@ func newEnv(t *testing.T) *env {
 	v.e = echo.New()
 	hook := twiliohook.DefaultConfig()
 	hook.PublicURL, hook.AuthToken = public, token
-	(&sms.Webhooks{Runner: v.runner, Redis: rdb, Metrics: v.metrics, Queue: v.runner.Store.Outbox(), DedupeTTL: 48 * time.Hour, Now: now, Log: log}).
+	(&sms.Webhooks{Texts: v.runner, Redis: rdb, Metrics: v.metrics, Queue: v.runner.Store.Outbox(), DedupeTTL: 48 * time.Hour, Now: now, Log: log}).
 		Register(v.e.Group("/twilio", twiliohook.Middleware(hook)))
 	return v
 }

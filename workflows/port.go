@@ -123,3 +123,41 @@ func (r *Runner) UpdatePreferences(ctx context.Context, id string, change func(*
 	}
 	return u, nil
 }
+
+// Texts is what the SMS channel needs of the conversation: route an
+// inbound text and answer it, opt a phone out and in, answer outside any
+// conversation, report a text that was not delivered, and read the
+// opt-out. *Runner implements it.
+type Texts interface {
+	// Route routes a text from phone in one round trip, setting claim as
+	// its idempotency key (Route.Fresh is false for a duplicate).
+	Route(ctx context.Context, phone string, claim Claim) (Route, error)
+	// Unclaim forgets a claim so the carrier's retry is processed.
+	Unclaim(ctx context.Context, claim Claim) error
+	// ReplyRouted answers the conversation a Route found (ErrNoSession
+	// when none).
+	ReplyRouted(ctx context.Context, rt Route, a engine.Answer, channel string) (engine.State, error)
+	// ChannelEvent tells a conversation what happened to one of its texts.
+	ChannelEvent(ctx context.Context, id string, ev engine.Input) (engine.State, error)
+	// OptOut records a phone's STOP and ends its open conversations.
+	OptOut(ctx context.Context, phone string) error
+	// OptIn records a phone's START and brings back the stays still paid.
+	OptIn(ctx context.Context, phone string) (int, error)
+	// OptedOut reports whether a phone sent STOP.
+	OptedOut(ctx context.Context, phone string) (bool, error)
+	// Notify sends a text that belongs to no conversation (help, no
+	// session, opted in), once per key.
+	Notify(ctx context.Context, key, phone, language, template string) error
+	// DriverByPhone finds the driver registered with a phone (ErrNotFound).
+	DriverByPhone(ctx context.Context, phone string) (engine.User, error)
+}
+
+var _ Texts = (*Runner)(nil)
+
+// Unclaim implements Texts.
+func (r *Runner) Unclaim(ctx context.Context, claim Claim) error { return r.Store.Unclaim(ctx, claim) }
+
+// OptedOut implements Texts.
+func (r *Runner) OptedOut(ctx context.Context, phone string) (bool, error) {
+	return r.Registry.OptedOut(ctx, phone)
+}

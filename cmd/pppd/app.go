@@ -251,7 +251,7 @@ func (a *App) assemble() error {
 	hookCfg.Rejected = twiliohook.NewRejectedCounter()
 	a.metrics.MustRegister(hookCfg.Rejected)
 	tw := e.Group("/twilio", twiliohook.Middleware(hookCfg))
-	(&sms.Webhooks{Runner: a.runner, Redis: a.rdb, Metrics: smsMetrics, Queue: a.runner.Store.Outbox(), DedupeTTL: 48 * time.Hour,
+	(&sms.Webhooks{Texts: a.runner, Redis: a.rdb, Metrics: smsMetrics, Queue: a.runner.Store.Outbox(), DedupeTTL: 48 * time.Hour,
 		Now: now, Log: a.log.With("channel", "sms")}).Register(tw)
 	voiceMetrics := ivr.NewMetrics()
 	a.metrics.MustRegister(voiceMetrics.Collectors()...)
