@@ -18,8 +18,6 @@ import (
 	"ppprenew/workflows/engine"
 )
 
-func keyOut(effectID string) string { return "ppp:ivr:out:" + effectID }
-
 // Caller places conversation calls through twilio-go. It implements
 // workflows.Sender for the voice channel and is idempotent per effect: the
 // intent is recorded before calling, and an attempt whose outcome is

@@ -187,7 +187,7 @@ func HashPIN(pin string) (string, error) {
 }
 
 func (w *Webhooks) pinLocked(ctx context.Context, userID string) (bool, error) {
-	n, err := w.Redis.Exists(ctx, "ppp:ivr:pinlock:"+userID).Result()
+	n, err := w.Redis.Exists(ctx, keyPINLock(userID)).Result()
 	return n == 1, err
 }
 
@@ -214,7 +214,7 @@ func (w *Webhooks) pinKey(ctx context.Context, d *doc, cl *call, digits string) 
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PINHash), []byte(digits)) != nil {
 		v := w.Settings.Voice
-		key := "ppp:ivr:pin:" + u.ID
+		key := keyPINTries(u.ID)
 		n, err := w.Redis.Incr(ctx, key).Result()
 		if err != nil {
 			return err
@@ -222,7 +222,7 @@ func (w *Webhooks) pinKey(ctx context.Context, d *doc, cl *call, digits string) 
 		w.Redis.Expire(ctx, key, v.PINLockout)
 		w.Log.WarnContext(ctx, "wrong PIN", "conv", cl.Conv, "call", cl.Sid, "attempt", n)
 		if n >= int64(v.PINAttempts) {
-			w.Redis.Set(ctx, "ppp:ivr:pinlock:"+u.ID, 1, v.PINLockout)
+			w.Redis.Set(ctx, keyPINLock(u.ID), 1, v.PINLockout)
 			w.Redis.Del(ctx, key)
 			w.locked(ctx, d, cl)
 			return nil
@@ -230,7 +230,7 @@ func (w *Webhooks) pinKey(ctx context.Context, d *doc, cl *call, digits string) 
 		w.speak(d, cl, engine.State{}, engine.CallPINWrong, engine.CallContext{})
 		return nil
 	}
-	w.Redis.Del(ctx, "ppp:ivr:pin:"+u.ID)
+	w.Redis.Del(ctx, keyPINTries(u.ID))
 	cl.Verified = true
 	st, err := w.Conversations.Conversation(ctx, cl.Conv)
 	if err != nil {

@@ -22,10 +22,6 @@ const (
 	defaultReplayWait = 12 * time.Second
 )
 
-func keyResp(step string) string  { return "ppp:ivr:resp:" + step }
-func keyLock(step string) string  { return "ppp:ivr:lock:" + step }
-func chanResp(step string) string { return "ppp:ivr:answered:" + step }
-
 // publishAnswer stores a step's answer for later duplicates and hands it to
 // duplicates waiting now. It outlives the request: Twilio may have given up
 // on this delivery and be waiting on its retry.

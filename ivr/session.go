@@ -47,7 +47,7 @@ type call struct {
 var errNoCall = errors.New("no such call")
 
 func (w *Webhooks) loadCall(ctx context.Context, sid string) (call, error) {
-	raw, err := w.Redis.Get(ctx, "ppp:ivr:call:"+sid).Result()
+	raw, err := w.Redis.Get(ctx, keyCall(sid)).Result()
 	if errors.Is(err, redis.Nil) {
 		return call{}, errNoCall
 	}
@@ -63,5 +63,5 @@ func (w *Webhooks) saveCall(ctx context.Context, c call) error {
 	if err != nil {
 		return err
 	}
-	return w.Redis.Set(ctx, "ppp:ivr:call:"+c.Sid, b, callTTL).Err()
+	return w.Redis.Set(ctx, keyCall(c.Sid), b, callTTL).Err()
 }

@@ -236,7 +236,7 @@ func (w *Webhooks) fallback(ctx context.Context, cl call, reason string) error {
 	if key == "" {
 		key = cl.Sid
 	}
-	if ok, err := w.Redis.SetNX(ctx, "ppp:ivr:fallback:"+key, reason, 7*24*time.Hour).Result(); err != nil || !ok {
+	if ok, err := w.Redis.SetNX(ctx, keyFallback(key), reason, 7*24*time.Hour).Result(); err != nil || !ok {
 		return err
 	}
 	tpl := cl.Template
@@ -418,7 +418,7 @@ func (w *Webhooks) status(c echo.Context) error {
 		return c.String(http.StatusBadRequest, "CallSid and CallStatus are required")
 	}
 	w.Metrics.Statuses.WithLabelValues(st).Inc()
-	fresh, err := statusScript.Run(ctx, w.Redis, []string{"ppp:ivr:status:" + sid}, st, int(callTTL/time.Second)).Int()
+	fresh, err := statusScript.Run(ctx, w.Redis, []string{keyStatus(sid)}, st, int(callTTL/time.Second)).Int()
 	if err != nil {
 		return err
 	}
@@ -460,7 +460,7 @@ func (w *Webhooks) ended(ctx context.Context, cl call) error {
 	if key == "" {
 		key = cl.Sid
 	}
-	if ok, err := w.Redis.SetNX(ctx, "ppp:ivr:fallback:"+key, "ended", 7*24*time.Hour).Result(); err != nil || !ok {
+	if ok, err := w.Redis.SetNX(ctx, keyFallback(key), "ended", 7*24*time.Hour).Result(); err != nil || !ok {
 		return err
 	}
 	_, err := w.Conversations.ChannelEvent(ctx, cl.Conv, engine.Input{Kind: engine.InputCallEnded})
