@@ -120,8 +120,9 @@ func TestRecordScriptKeys(t *testing.T) {
 	if err := script.Run(ctx, rdb, []string{"{a}:1", "{z}:1"}).Err(); err != nil {
 		t.Fatal(err)
 	}
+	other := redis.NewScript(`return #ARGV`)
 	if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		script.Eval(ctx, p, []string{"{b}:1", "b:2"})
+		other.Eval(ctx, p, []string{"{b}:1", "b:2"})
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -139,10 +140,14 @@ func TestRecordScriptKeys(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// A second cross-slot call of a script is counted in the first report.
+	if err := script.Run(ctx, rdb, []string{"{a}:1", "{y}:1"}).Err(); err != nil {
+		t.Fatal(err)
+	}
 	var bad recorder
 	rec.OneSlotPerScript(&bad)
 	rec.OneSlotPerTx(&bad)
-	want := []string{`"{z}:1"`, `"b:2"`, `"{d}:n"`, `"{f}:1"`}
+	want := []string{`2 call(s), first: "{a}:1" (slot 15495), "{z}:1"`, `"b:2"`, `"{d}:n"`, `"{f}:1"`}
 	if len(bad.errs) != len(want) {
 		t.Fatalf("%d failures reported, want %d: %v", len(bad.errs), len(want), bad.errs)
 	}
