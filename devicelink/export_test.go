@@ -23,3 +23,9 @@ func ScriptSHAs() map[string]string {
 	}
 	return out
 }
+
+// Key builders for tests that look at stored data.
+var (
+	KeyMeter         = keyMeter
+	KeySecurityBurst = keySecurityBurst
+)

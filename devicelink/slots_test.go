@@ -144,7 +144,7 @@ func TestSlotCheckCatchesACrossSlotScript(t *testing.T) {
 	s := redis.NewScript(`return redis.call('EXISTS', KEYS[1], KEYS[2])`)
 	// Cross-slot keys run on a single server, which is what makes the
 	// mistake easy to miss without this check.
-	if err := s.Run(context.Background(), rdb, []string{"ppp:dl:m:{M-1}", "ppp:dl:m:{M-2}"}).Err(); err != nil {
+	if err := s.Run(context.Background(), rdb, []string{devicelink.KeyMeter("M-1"), devicelink.KeyMeter("M-2")}).Err(); err != nil {
 		t.Fatal(err)
 	}
 	var got collect
