@@ -28,4 +28,7 @@ func ScriptSHAs() map[string]string {
 var (
 	KeyMeter         = keyMeter
 	KeySecurityBurst = keySecurityBurst
+	KeyMeters        = keyMeters
+	KeyTimers        = keyTimers
+	KeySeen          = keySeen
 )
