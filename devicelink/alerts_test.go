@@ -116,7 +116,7 @@ func TestBadMACBurstRaisesOneAlert(t *testing.T) {
 		t.Errorf("message %q", got[0].Message)
 	}
 	// The counters are bounded: they expire.
-	keys, err := h.rdb.Keys(h.ctx, "ppp:dl:m:{M-1}:burst:*").Result()
+	keys, err := h.rdb.Keys(h.ctx, devicelink.KeySecurityBurst("M-1", "*", "*")).Result()
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("burst keys %v, %v", keys, err)
 	}

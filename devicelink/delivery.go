@@ -310,6 +310,9 @@ func (s *Service) flushAcks(ctx context.Context, ms meterState) (bool, error) {
 		if serr != nil {
 			s.metrics.sinkError(kind)
 			s.log.WarnContext(ctx, "sink refused outcome, will retry", "meter", ms.ID, "command", id, "state", c.State, "err", serr)
+			// The outbox is a global key, apart from the meter's ack-sink
+			// set (the truth); if this write is lost, the meter's next
+			// exchange still passes the outcome on.
 			if err := s.rdb.SAdd(ctx, keyOutbox, ms.ID).Err(); err != nil {
 				return false, fmt.Errorf("devicelink: outbox: %w", err)
 			}

@@ -196,7 +196,10 @@ func (s *Service) touch(ctx context.Context, ms meterState, msg MeterMessage, no
 	matched, _ := res[0].(string)
 	prevSeen, _ := strconv.ParseInt(fmt.Sprint(res[1]), 10, 64)
 	wasMissing, _ := res[2].(int64)
-	if now.UnixMilli()-prevSeen >= time.Minute.Milliseconds() {
+	// The seen index is a global key, refreshed after the meter's hash (at
+	// most once a minute); a meter back from missing is put back in it at
+	// once, which also repairs an index a crash left behind.
+	if now.UnixMilli()-prevSeen >= time.Minute.Milliseconds() || wasMissing == 1 {
 		if err := s.rdb.ZAdd(ctx, keySeen, redis.Z{Score: float64(now.UnixMilli()), Member: ms.ID}).Err(); err != nil {
 			return fmt.Errorf("devicelink: seen index: %w", err)
 		}

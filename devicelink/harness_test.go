@@ -23,6 +23,7 @@ type harness struct {
 	t     *testing.T
 	ctx   context.Context
 	rdb   *redis.Client
+	slots *redistest.ScriptKeys
 	svc   *devicelink.Service
 	sink  *devicelinktest.Sink
 	clock *devicelinktest.Clock
@@ -43,6 +44,7 @@ func newHarnessWith(t *testing.T, mutate func(*devicelink.Config)) *harness {
 		sink:  devicelinktest.NewSink(),
 		clock: devicelinktest.NewClock(time.Date(2030, 1, 1, 10, 0, 0, 0, time.UTC)),
 	}
+	h.slots = checkSlots(t, h.rdb)
 	cfg := devicelink.DefaultConfig()
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	if mutate != nil {

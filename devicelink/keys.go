@@ -2,24 +2,50 @@ package devicelink
 
 import "strconv"
 
-// Redis key schema. Every key starts with "ppp:dl:". Keys of one meter carry
-// the meter id as a hash tag ({id}) so that the Lua scripts touching several
-// of them run on one Redis Cluster slot.
+// Redis key schema of the devicelink package. Every key starts with
+// "ppp:dl:", and every key is built by a function of this file.
 //
-//	ppp:dl:meters                   ZSET   meter id -> registration time (unix ms)
-//	ppp:dl:cmdmeter                 HASH   command id -> meter id (global idempotency index)
-//	ppp:dl:timers                   ZSET   meter id -> wake_due (unix ms): index of armed
-//	                                       timers, for the sweep to recover lost wake tasks
-//	ppp:dl:seen                     ZSET   meter id -> last exchange (unix ms, refreshed at
-//	                                       most once a minute): missing-meter alarms
-//	ppp:dl:outbox                   SET    meter ids whose outcome sink has entries the
-//	                                       Sink / FailureSink refused (retried by the sweep)
+// Redis Cluster. Every key of one meter carries the meter id as its hash
+// tag, "ppp:dl:m:{<id>}" and keys under it (meter ids cannot hold braces),
+// so all of them live in one hash slot. Each Lua script and each MULTI
+// block touches the keys of one meter only; enqueue.lua also reads older
+// commands of the meter by a key prefix passed as an argument, which carries
+// the same tag. The package's tests check every script call and
+// transaction with redistest.RecordScriptKeys.
+//
+// The global keys have a slot each and are never touched by a script or
+// a transaction: they change by single commands beside a meter's script,
+// ordered so that a crash between the two leaves something a later read
+// repairs:
+//
 //	ppp:dl:sim:<number>             STRING meter id holding the E.164 SIM number: one SIM,
 //	                                       one meter. Claimed with SET NX before the meter
-//	                                       hash is created (the two live in different
-//	                                       slots), released only by the meter that holds it
-//	                                       (release_sim.lua) when its creation fails or the
-//	                                       meter gives the number up
+//	                                       is created, released only by the meter that
+//	                                       holds it (release_sim.lua) when its creation
+//	                                       fails or the meter gives the number up; a
+//	                                       retried registration finds its own claim
+//	ppp:dl:meters                   ZSET   meter id -> registration time (unix ms). Added
+//	                                       (NX) before the meter is created; an entry
+//	                                       naming no meter is skipped when listing
+//	ppp:dl:cmdmeter                 HASH   command id -> meter id (global idempotency
+//	                                       index). Claimed (HSETNX) before the command is
+//	                                       stored; a retry finds its claim and completes
+//	ppp:dl:timers                   ZSET   meter id -> wake_due (unix ms): index of armed
+//	                                       timers, for the sweep to recover lost wake
+//	                                       tasks. Lowered (ZADD LT) before a meter's
+//	                                       wake_due is, raised or removed after, so a
+//	                                       crash in between leaves it early, not late;
+//	                                       the sweep re-indexes a meter it steps
+//	ppp:dl:seen                     ZSET   meter id -> last exchange (unix ms, refreshed at
+//	                                       most once a minute, and when a missing meter
+//	                                       is back): missing-meter alarms; entries naming
+//	                                       no meter are dropped by the sweep
+//	ppp:dl:outbox                   SET    meter ids whose outcome sink has entries the
+//	                                       Sink / FailureSink refused (retried by the
+//	                                       sweep); the meter's acksink set is the truth
+//
+// Keys of one meter (slot of the tag {<id>}):
+//
 //	ppp:dl:m:{id}                   HASH   meter profile and link state:
 //	                                       id, sim_number, zone, location, bays (JSON),
 //	                                       key_epoch, key_enc (meter master key sealed

@@ -128,6 +128,21 @@ func (s *Service) createMeter(ctx context.Context, m Meter) (key []byte, stored 
 	if err != nil {
 		return nil, false, fmt.Errorf("devicelink: encode bays: %w", err)
 	}
+	// The meter list and the seen index are global keys, each in its own
+	// hash slot, so they cannot change in the script that creates the
+	// meter. They are written first, in one round trip: a crash after them
+	// leaves entries naming no meter, which Meters skips and the sweep
+	// drops, instead of a meter missing from the list for good. NX keeps
+	// the entries of a meter that exists already as they are. A meter that
+	// never connects is reported missing too, hence the seen entry.
+	at := redis.Z{Score: float64(m.CreatedAt.UnixMilli()), Member: m.ID}
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAddNX(ctx, keyMeters, at)
+		p.ZAddNX(ctx, keySeen, at)
+		return nil
+	}); err != nil {
+		return nil, false, fmt.Errorf("devicelink: list meter %s: %w", m.ID, err)
+	}
 	created, err := scriptCreateMeter.Run(ctx, s.rdb, []string{keyMeter(m.ID)},
 		"id", m.ID,
 		"sim_number", m.SIMNumber,
@@ -143,13 +158,6 @@ func (s *Service) createMeter(ctx context.Context, m Meter) (key []byte, stored 
 	}
 	if created == 0 {
 		return nil, false, fmt.Errorf("%w: meter %s", ErrExists, m.ID)
-	}
-	if err := s.rdb.ZAdd(ctx, keyMeters, redis.Z{Score: float64(m.CreatedAt.UnixMilli()), Member: m.ID}).Err(); err != nil {
-		return nil, true, fmt.Errorf("devicelink: list meter %s: %w", m.ID, err)
-	}
-	// A meter that never connects is reported missing too.
-	if err := s.rdb.ZAddNX(ctx, keySeen, redis.Z{Score: float64(m.CreatedAt.UnixMilli()), Member: m.ID}).Err(); err != nil {
-		return nil, true, fmt.Errorf("devicelink: seen index: %w", err)
 	}
 	s.log.InfoContext(ctx, "meter registered", "meter", m.ID, "sim", maskNumber(m.SIMNumber), "bays", len(m.Bays))
 	return key, true, nil
@@ -236,6 +244,8 @@ func (s *Service) Meters(ctx context.Context) ([]Meter, error) {
 	for _, id := range ids {
 		m, err := s.Meter(ctx, id)
 		if errors.Is(err, ErrNotFound) {
+			// Listed by a registration that failed (or is still under way):
+			// the list is written before the meter.
 			continue
 		}
 		if err != nil {

@@ -23,7 +23,7 @@ func TestCreateMeter(t *testing.T) {
 		t.Fatalf("key is %d bytes", len(m.key))
 	}
 	// The key is stored only encrypted.
-	fields, _ := h.rdb.HGetAll(h.ctx, "ppp:dl:m:{M-1}").Result()
+	fields, _ := h.rdb.HGetAll(h.ctx, devicelink.KeyMeter("M-1")).Result()
 	for f, v := range fields {
 		if bytes.Contains([]byte(v), m.key) || bytes.Contains([]byte(v), []byte(base64.StdEncoding.EncodeToString(m.key))) {
 			t.Errorf("field %s holds the clear key", f)

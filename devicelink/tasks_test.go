@@ -22,6 +22,7 @@ import (
 // real clock and short timers.
 func TestWakeRunsAsAsynqTask(t *testing.T) {
 	rdb := redistest.Client(t, redistest.DBDeviceLink)
+	checkSlots(t, rdb)
 	opt := redistest.Options(redistest.DBDeviceLink)
 	ropt := asynq.RedisClientOpt{Addr: opt.Addr, DB: opt.DB}
 	client := asynq.NewClient(ropt)

@@ -32,6 +32,14 @@ const stepLockTTL = 30 * time.Second
 // armWake makes sure the meter's wake timer is at or before due and that a
 // wake task exists for it.
 func (s *Service) armWake(ctx context.Context, meterID string, due time.Time) error {
+	// The timer index is a global key (its own hash slot), so it is kept
+	// outside the timer script: lowered (ZADD LT) before the meter's timer
+	// is, so that a crash in between leaves the index early, never late or
+	// missing. An early entry costs the sweep one step that finds the timer
+	// not yet due, after which it re-indexes the meter's true timer.
+	if err := s.rdb.ZAddLT(ctx, keyTimers, redis.Z{Score: float64(due.UnixMilli()), Member: meterID}).Err(); err != nil {
+		return fmt.Errorf("devicelink: timer index: %w", err)
+	}
 	set, err := scriptTimer.Run(ctx, s.rdb, []string{keyMeter(meterID), keyOpen(meterID)}, "min", due.UnixMilli(), "").Int64()
 	if err != nil {
 		return fmt.Errorf("devicelink: wake timer of %s: %w", meterID, err)
