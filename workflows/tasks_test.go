@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,8 +49,10 @@ func TestSendThatExhaustsItsRetriesMovesToTheNextChannel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var nowAt atomic.Pointer[time.Time]                  // read by the dispatcher and the worker
 	now := time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC) // noon in Hong Kong
-	clock := func() time.Time { return now }
+	nowAt.Store(&now)
+	clock := func() time.Time { return *nowAt.Load() }
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	opt := asynq.RedisClientOpt{Addr: redistest.Addr(), DB: redistest.DBWorkflows}
 	client := asynq.NewClient(opt)
@@ -81,7 +84,8 @@ func TestSendThatExhaustsItsRetriesMovesToTheNextChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ := runner.Store.Get(ctx, id)
-	now = st.Timers[engine.TimerNotice].At
+	due := st.Timers[engine.TimerNotice].At
+	nowAt.Store(&due)
 	if _, err := runner.Apply(ctx, id, engine.Input{Kind: engine.InputTimer, Timer: &engine.TimerInput{Kind: engine.TimerNotice, ID: st.Timers[engine.TimerNotice].ID}}); err != nil {
 		t.Fatal(err)
 	}
