@@ -67,11 +67,19 @@ END {
     if (metric[o, "replies/s"] < 950)
       print "  ours did not keep up with 1,000/s on this machine: its latency is the queue that grew"
   }
-  n = "BenchmarkNoticeBurst"
-  if (metric[n, "notices/s"] > 0) {
+  split("100 5000", rates, " ")
+  for (k = 1; k <= 2; k++) {
+    n = "BenchmarkNoticeBurst/sms_rate=" rates[k]
+    if (metric[n, "notices/s"] <= 0) continue
     print ""
-    print "Expiry-notice burst (2,000 notices due at the same instant, one sending number paced at 100 texts/s):"
-    printf("  %.1f notices/s, lag from due time to the carrier's acceptance p50 %.1f s, p99 %.1f s, max %.1f s; at most %d accepted in one second; %d due a second late\n",
-      metric[n, "notices/s"], metric[n, "p50_ms"] / 1000, metric[n, "p99_ms"] / 1000, metric[n, "max_ms"] / 1000, metric[n, "peak_per_s"], metric[n, "late_due"])
+    printf("Expiry-notice burst (2,000 notices due at the same instant, one sending number paced at %d texts/s):\n", rates[k])
+    printf("  %.1f notices/s, lag from due time to the carrier's acceptance p50 %.1f s, p99 %.1f s, max %.1f s; at most %d accepted in one second; %d due a second late; %.0f us CPU and %.0f us Redis CPU per notice\n",
+      metric[n, "notices/s"], metric[n, "p50_ms"] / 1000, metric[n, "p99_ms"] / 1000, metric[n, "max_ms"] / 1000, metric[n, "peak_per_s"], metric[n, "late_due"], metric[n, "cpu_us/notice"], metric[n, "redis_cpu_us/notice"])
+  }
+  if (metric["BenchmarkRedisBytesPerConversation", "active_B/conv"] > 0) {
+    n = "BenchmarkRedisBytesPerConversation"
+    print ""
+    printf("Redis per conversation: %d B active, %d B ended; one conversation %d B after 1,000 steps and %d B after 20,000 (bounded by its history cap)\n",
+      metric[n, "active_B/conv"], metric[n, "finished_B/conv"], metric[n, "after_1k_steps_B"], metric[n, "after_20k_steps_B"])
   }
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"strconv"
 	"testing"
 	"time"
 
@@ -105,12 +106,19 @@ func newHarnessAt(t *testing.T, start time.Time, edit func(*engine.Settings)) *h
 // Benchmarks share it with the tests.
 func startHarness(tb testing.TB, db int, start time.Time, set *engine.Settings, meterPoll time.Duration) *harness {
 	tb.Helper()
+	return startHarnessPaced(tb, db, start, set, meterPoll, 100)
+}
+
+// startHarnessPaced is startHarness with the sending number paced at
+// smsRate texts per second (PPP_SMS_RATE; 100 in startHarness).
+func startHarnessPaced(tb testing.TB, db int, start time.Time, set *engine.Settings, meterPoll time.Duration, smsRate int) *harness {
+	tb.Helper()
 	redistest.Client(tb, db) // flushes the database
 	cfg, err := LoadConfig(func(k string) string {
 		return map[string]string{
 			"PPP_HTTP_ADDR": "127.0.0.1:0", "PPP_SIM_ADDR": "127.0.0.1:0", "PPP_CARRIER": "sim",
 			"REDIS_URL":      fmt.Sprintf("redis://%s/%d", redistest.Addr(), db),
-			"PPP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "PPP_SMS_RATE": "100",
+			"PPP_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "PPP_SMS_RATE": strconv.Itoa(smsRate),
 		}[k]
 	})
 	if err != nil {
