@@ -15,22 +15,15 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"ppprenew/devicelink"
-	"ppprenew/ivr"
 	"ppprenew/push"
 	"ppprenew/sms"
 	"ppprenew/workflows"
-	"ppprenew/workflows/admin"
-	"ppprenew/workflows/carrier"
 	"ppprenew/workflows/engine"
-	"ppprenew/workflows/payment"
-	"ppprenew/workflows/twiliohook"
 )
 
 // Options are knobs for tests; the zero value is production behaviour.
@@ -167,107 +160,25 @@ func (a *App) openRedis() error {
 	return nil
 }
 
-// assemble wires every component.
+// assemble wires every component, part by part; each part uses what the
+// parts before it built.
 func (a *App) assemble() error {
-	now := a.now
-	taskCfg := workflows.DefaultTaskConfig()
-	if a.opts.TaskConfig != nil {
-		taskCfg = *a.opts.TaskConfig
+	p := &parts{}
+	for _, build := range []func(*parts) error{
+		a.buildTasks,         // the asynq client and task queue
+		a.buildConversations, // the runner and the outbox's dispatcher
+		a.buildCarrier,       // Twilio or the simulated world
+		a.buildVoice,         // the caller and the voice webhooks
+		a.buildSMS,           // the SMS sender and the messaging webhooks
+		a.buildDeviceLink,    // meters, commands, wake-and-verify
+		a.buildPush,          // the push sender and the app API
+		a.buildWorker,        // the task handlers
+		a.buildHTTP,          // every route
+	} {
+		if err := build(p); err != nil {
+			return err
+		}
 	}
-	a.asynqCli = asynq.NewClient(a.redisOpt)
-	queue := &workflows.TaskQueue{Client: a.asynqCli, Config: taskCfg, Now: now}
-	a.runner = &workflows.Runner{
-		Settings: a.settings, Store: a.store(), Registry: workflows.NewRegistry(a.rdb, now), Now: now, Log: a.log,
-	}
-	dispatcher, err := workflows.NewDispatcher(a.rdb, queue, a.consumerName(), a.log.With("component", "outbox"))
-	if err != nil {
-		return err
-	}
-	dispatcher.Dispatched, dispatcher.Failed = workflows.NewOutboxMetrics()
-	a.metrics.MustRegister(dispatcher.Dispatched, dispatcher.Failed)
-	a.dispatcher = dispatcher
-	carrierCfg := carrier.DefaultConfig()
-	carrierCfg.AccountSID, carrierCfg.AuthToken = a.cfg.AccountSID, a.cfg.AuthToken
-	if a.cfg.Carrier == "sim" {
-		carrierCfg.BaseURL = a.SimURL()
-	}
-	twilioClient := carrier.NewRestClient(carrierCfg)
-	ivrCfg := ivr.DefaultConfig()
-	ivrCfg.PublicURL, ivrCfg.From, ivrCfg.DefaultRegion = a.cfg.PublicURL, a.cfg.SMSFrom, a.cfg.Region
-	if a.opts.HoldPause > 0 {
-		ivrCfg.HoldPause = a.opts.HoldPause
-	}
-	caller := &ivr.Caller{Config: ivrCfg, Settings: a.settings, Client: twilioClient, Redis: a.rdb, Now: now, Log: a.log.With("channel", "voice")}
-	smsMetrics := sms.NewMetrics()
-	a.metrics.MustRegister(smsMetrics.Collectors()...)
-	smsCfg := sms.DefaultConfig()
-	smsCfg.From, smsCfg.PublicURL, smsCfg.PerSecond = a.cfg.SMSFrom, a.cfg.PublicURL, a.cfg.SMSRate
-	sender := &sms.Sender{Config: smsCfg, Client: twilioClient, Redis: a.rdb,
-		Registry: a.runner.Registry, Metrics: smsMetrics, Now: now, Log: a.log.With("channel", "sms")}
-
-	payCfg := payment.DefaultConfig()
-	payCfg.BaseURL, payCfg.APIKey = a.cfg.PaymentURL, a.cfg.PaymentKey
-	dlCfg := devicelink.DefaultConfig()
-	dlCfg.Registerer, dlCfg.Logger = a.metrics, a.log.With("component", "devicelink")
-	dlCfg.Tasks, dlCfg.TaskQueue = a.asynqCli, taskCfg.Queue
-	dlCfg.Waker = devicelink.NewDialUpWaker(twilioClient, a.cfg.WakeCallerID, a.cfg.PublicURL+"/twilio/voice/wake-status", 25*time.Second)
-	dlCfg.Alerts = &securityAlerts{registry: a.runner.Registry}
-	if a.opts.DeviceLink != nil {
-		a.opts.DeviceLink(&dlCfg)
-	}
-	devices, err := devicelink.NewService(a.rdb, dlCfg, a.cfg.MasterKey, &deviceSink{runner: a.runner}, now)
-	if err != nil {
-		return fmt.Errorf("device link: %w", err)
-	}
-	a.devices = devices
-
-	senders := map[string]workflows.Sender{engine.ChannelSMS: sender, engine.ChannelVoice: caller}
-	pushCfg := push.DefaultConfig()
-	devicesReg := push.NewDevices(a.rdb, pushCfg.MaxDevices)
-	if providers := a.pushProviders(); len(providers) > 0 {
-		pushMetrics := push.NewMetrics()
-		a.metrics.MustRegister(pushMetrics.Collectors()...)
-		senders[engine.ChannelPush] = &push.Sender{Config: pushCfg, Providers: providers, Devices: devicesReg,
-			Conversations: a.runner, Redis: a.rdb, Metrics: pushMetrics, Now: now, Log: a.log.With("channel", "push")}
-	}
-	a.appAPI = &push.AppAPI{Config: pushCfg, Conversations: a.runner, Settings: a.settings, Devices: devicesReg, Redis: a.rdb, Now: now, Log: a.log.With("channel", "app")}
-	undelivered := workflows.NewUndeliveredMetric()
-	a.metrics.MustRegister(undelivered)
-	handlers := &workflows.Handlers{Runner: a.runner, Senders: senders,
-		Gateway: payment.NewHTTPGateway(payCfg, nil), Meters: &meterCommander{devices: devices}, Log: a.log, Metrics: undelivered}
-	a.mux = asynq.NewServeMux()
-	handlers.Register(a.mux)
-	devices.RegisterTasks(a.mux)
-
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.Use(middleware.Recover())
-	e.GET("/", a.index)
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
-	e.GET("/readyz", a.ready)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{})))
-	hookCfg := twiliohook.DefaultConfig()
-	hookCfg.PublicURL, hookCfg.AuthToken, hookCfg.Log = a.cfg.PublicURL, a.cfg.AuthToken, a.log
-	hookCfg.Rejected = twiliohook.NewRejectedCounter()
-	a.metrics.MustRegister(hookCfg.Rejected)
-	tw := e.Group("/twilio", twiliohook.Middleware(hookCfg))
-	(&sms.Webhooks{Texts: a.runner, Redis: a.rdb, Metrics: smsMetrics, Queue: a.runner.Store.Outbox(), DedupeTTL: 48 * time.Hour,
-		Now: now, Log: a.log.With("channel", "sms")}).Register(tw)
-	voiceMetrics := ivr.NewMetrics()
-	a.metrics.MustRegister(voiceMetrics.Collectors()...)
-	(&ivr.Webhooks{Config: ivrCfg, Conversations: a.runner, Settings: a.settings, Redis: a.rdb, Metrics: voiceMetrics, Now: now,
-		Log: a.log.With("channel", "voice")}).Register(tw)
-	tw.POST("/voice/wake-status", wakeStatus(devices, a.log))
-	devices.Register(e)
-	adm := e.Group("/admin/v1", admin.Auth(a.cfg.AdminToken))
-	(&admin.API{Runner: a.runner, DefaultRegion: a.cfg.Region, Log: a.log}).Register(adm)
-	devices.RegisterAdmin(adm)
-	adm.POST("/users/:id/app-token", issueAppToken(a.appAPI, a.runner.Registry))
-	adm.GET("/server", a.serverInfo)
-	adm.POST("/reset", a.resetSim)
-	a.appAPI.Register(e.Group("/app/v1"))
-	a.server = &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
-
 	return nil
 }
 
