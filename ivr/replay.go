@@ -3,6 +3,8 @@ package ivr
 import (
 	"context"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // A duplicated delivery of a voice webhook (Twilio's retry, a fallback URL
@@ -27,10 +29,17 @@ const (
 // on this delivery and be waiting on its retry.
 func (w *Webhooks) publishAnswer(ctx context.Context, step, out string) {
 	ctx = context.WithoutCancel(ctx)
-	if err := w.Redis.Set(ctx, keyResp(step), out, callTTL).Err(); err != nil {
+	var set *redis.StatusCmd
+	var pub *redis.IntCmd
+	_, _ = w.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		set = p.Set(ctx, keyResp(step), out, callTTL)
+		pub = p.Publish(ctx, chanResp(step), out)
+		return nil
+	})
+	if err := set.Err(); err != nil {
 		w.Log.ErrorContext(ctx, "voice answer not stored for duplicates", "err", err)
 	}
-	if err := w.Redis.Publish(ctx, chanResp(step), out).Err(); err != nil {
+	if err := pub.Err(); err != nil {
 		w.Log.ErrorContext(ctx, "voice answer not published to duplicates", "err", err)
 	}
 }

@@ -46,8 +46,27 @@ type call struct {
 
 var errNoCall = errors.New("no such call")
 
+// sessionKey carries a call's session read with the step's lock (twiml),
+// so the handler does not read it again.
+type sessionKey struct{}
+
+type prefetched struct {
+	sid string
+	cmd *redis.StringCmd
+}
+
+func withSession(ctx context.Context, sid string, cmd *redis.StringCmd) context.Context {
+	return context.WithValue(ctx, sessionKey{}, prefetched{sid: sid, cmd: cmd})
+}
+
 func (w *Webhooks) loadCall(ctx context.Context, sid string) (call, error) {
-	raw, err := w.Redis.Get(ctx, keyCall(sid)).Result()
+	var raw string
+	var err error
+	if p, ok := ctx.Value(sessionKey{}).(prefetched); ok && p.sid == sid && p.cmd != nil {
+		raw, err = p.cmd.Result()
+	} else {
+		raw, err = w.Redis.Get(ctx, keyCall(sid)).Result()
+	}
 	if errors.Is(err, redis.Nil) {
 		return call{}, errNoCall
 	}

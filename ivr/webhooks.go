@@ -90,12 +90,23 @@ func (w *Webhooks) twiml(route string, h handler) echo.HandlerFunc {
 			return w.write(c, w.apology(""))
 		}
 		step := sid + ":" + route + ":" + c.QueryParam("step")
-		if cached, err := w.Redis.Get(ctx, keyResp(step)).Result(); err == nil {
+		// One round trip: a stored answer of this step, the step's lock and
+		// the call's session (which the handler then reads from ctx).
+		var cached, session *redis.StringCmd
+		var lock *redis.BoolCmd
+		_, _ = w.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+			cached = p.Get(ctx, keyResp(step))
+			lock = p.SetNX(ctx, keyLock(step), 1, lockTTL)
+			session = p.Get(ctx, keyCall(sid))
+			return nil
+		})
+		if out, err := cached.Result(); err == nil {
 			w.Metrics.Calls.WithLabelValues(route, "replayed").Inc()
 			w.Log.InfoContext(ctx, "voice webhook replayed", "route", route, "call", sid)
-			return w.write(c, cached)
+			return w.write(c, out)
 		}
-		if ok, err := w.Redis.SetNX(ctx, keyLock(step), 1, lockTTL).Result(); err == nil && !ok {
+		ctx = withSession(ctx, sid, session)
+		if ok, err := lock.Result(); err == nil && !ok {
 			// The same step is being answered right now: the duplicate gets
 			// that answer, never a second run of the handler.
 			out, ok := w.awaitAnswer(ctx, step)
