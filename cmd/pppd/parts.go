@@ -128,7 +128,7 @@ func (a *App) buildSMS(p *parts) error {
 // wake-and-verify path through the carrier.
 func (a *App) buildDeviceLink(p *parts) error {
 	cfg := devicelink.DefaultConfig()
-	cfg.Registerer, cfg.Logger = a.metrics, a.log.With("component", "devicelink")
+	cfg.Registerer, cfg.Logger = a.metrics, a.log // the device link names itself in its logs
 	cfg.Tasks, cfg.TaskQueue = a.asynqCli, p.taskCfg.Queue
 	cfg.Waker = devicelink.NewDialUpWaker(p.twilio, a.cfg.WakeCallerID, a.cfg.PublicURL+"/twilio/voice/wake-status", 25*time.Second)
 	cfg.Alerts = &securityAlerts{registry: a.runner.Registry}
