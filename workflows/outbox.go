@@ -158,7 +158,7 @@ func (d *Dispatcher) DispatchPending(ctx context.Context) (int, error) {
 // Run dispatches until ctx ends: new entries as they are written, and every
 // few seconds this consumer's failed entries and others' stale ones.
 func (d *Dispatcher) Run(ctx context.Context) {
-	var sweep time.Time // zero: this consumer's own entries first
+	var sweep, prune time.Time // zero: this consumer's own entries first
 	for ctx.Err() == nil {
 		if time.Since(sweep) >= d.MinIdle/3 {
 			sweep = time.Now()
@@ -166,6 +166,12 @@ func (d *Dispatcher) Run(ctx context.Context) {
 				d.Log.WarnContext(ctx, "outbox sweep failed", "err", err)
 				pause(ctx, time.Second)
 				continue
+			}
+		}
+		if time.Since(prune) >= time.Hour {
+			prune = time.Now()
+			if _, err := d.PruneConsumers(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
+				d.Log.WarnContext(ctx, "outbox consumers not pruned", "err", err)
 			}
 		}
 		msgs, err := d.read(ctx, ">", d.Block)
@@ -269,6 +275,28 @@ func (d *Dispatcher) handOver(ctx context.Context, msgs []redis.XMessage) (int, 
 		}
 	}
 	return len(done), failure
+}
+
+// PruneConsumers forgets the group's consumers other than this one that
+// hold no entries and have been idle for longer than idle: each server
+// start under a new address adds a name, and a name with nothing pending
+// has nothing left to claim. It returns how many were forgotten.
+func (d *Dispatcher) PruneConsumers(ctx context.Context, idle time.Duration) (int, error) {
+	consumers, err := d.rdb.XInfoConsumers(ctx, keyOutbox, outboxGroup).Result()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range consumers {
+		if c.Name == d.Consumer || c.Pending > 0 || c.Idle < idle {
+			continue
+		}
+		if err := d.rdb.XGroupDelConsumer(ctx, keyOutbox, outboxGroup, c.Name).Err(); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // OutboxLength is how many entries wait in the outbox (not yet handed over

@@ -164,3 +164,49 @@ func TestManyDispatchersHandEachEffectToAsynqOnce(t *testing.T) {
 		t.Fatalf("%d effects in asynq and %d left over, want %d in all", len(seen), left, 2*payments)
 	}
 }
+
+// Consumers that hold nothing are forgotten once idle long enough; one
+// that still holds entries, and the dispatcher itself, are kept.
+func TestIdleConsumersWithNothingPendingArePruned(t *testing.T) {
+	f := newFixture(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	gone, err := workflows.NewDispatcher(f.rdb, &workflowstest.Queue{}, "replica-gone", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gone.DispatchPending(ctx); err != nil { // registers the name, holds nothing
+		t.Fatal(err)
+	}
+	holding, err := workflows.NewDispatcher(f.rdb, &workflowstest.Queue{Err: errors.New("down")}, "replica-holding", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.pay(t, "T1", "tok_a")
+	if _, err := holding.DispatchPending(ctx); err == nil { // takes the entry and keeps it pending
+		t.Fatal("the hand-over to a queue that is down should have failed")
+	}
+	self, err := workflows.NewDispatcher(f.rdb, f.queue, "replica-self", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	self.MinIdle = time.Hour // nothing is claimed here
+	if _, err := self.DispatchPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, err := self.PruneConsumers(ctx, 0)
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d (%v), want only the consumer that holds nothing", n, err)
+	}
+	left, err := f.rdb.XInfoConsumers(ctx, "ppp:outbox", "dispatch").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, c := range left {
+		names[c.Name] = true
+	}
+	if names["replica-gone"] || !names["replica-holding"] || !names["replica-self"] {
+		t.Fatalf("consumers left: %v", names)
+	}
+}
