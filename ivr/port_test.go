@@ -3,7 +3,6 @@ package ivr_test
 import (
 	"context"
 	"encoding/xml"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,141 +19,17 @@ import (
 
 	"ppprenew/ivr"
 	"ppprenew/sim"
-	"ppprenew/workflows"
 	"ppprenew/workflows/engine"
 	"ppprenew/workflows/twiliohook"
+	"ppprenew/workflows/workflowstest"
 )
-
-// fakeConversations is a hand-written workflows.Conversations: it holds
-// conversations and drivers in memory, answers replies with what the test
-// set, and records every call made to it.
-type fakeConversations struct {
-	mu    sync.Mutex
-	convs map[string]engine.State
-	users map[string]engine.User
-	open  map[string][]string
-	// reply is what ReplyTo answers: the new state and the inline messages.
-	reply   engine.State
-	spoken  []engine.Effect
-	calls   []string
-	answers []engine.Answer
-	events  []engine.Input
-}
-
-var _ workflows.Conversations = (*fakeConversations)(nil)
-
-func newFakeConversations() *fakeConversations {
-	return &fakeConversations{convs: map[string]engine.State{}, users: map[string]engine.User{}, open: map[string][]string{}}
-}
-
-func (f *fakeConversations) record(format string, a ...any) {
-	f.calls = append(f.calls, fmt.Sprintf(format, a...))
-}
-
-func (f *fakeConversations) ReplyTo(_ context.Context, id string, a engine.Answer, channel string, cond func(engine.State) bool) (engine.State, []engine.Effect, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("ReplyTo %s %s %s", id, a, channel)
-	st, ok := f.convs[id]
-	if !ok {
-		return engine.State{}, nil, workflows.ErrNotFound
-	}
-	if cond != nil && !cond(st) {
-		return st, nil, workflows.ErrPrecondition
-	}
-	f.answers = append(f.answers, a)
-	f.convs[id] = f.reply
-	return f.reply, f.spoken, nil
-}
-
-func (f *fakeConversations) ChannelEvent(_ context.Context, id string, ev engine.Input) (engine.State, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("ChannelEvent %s %s", id, ev.Kind)
-	f.events = append(f.events, ev)
-	return f.convs[id], nil
-}
-
-func (f *fakeConversations) Conversation(_ context.Context, id string) (engine.State, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("Conversation %s", id)
-	st, ok := f.convs[id]
-	if !ok {
-		return engine.State{}, workflows.ErrNotFound
-	}
-	return st, nil
-}
-
-func (f *fakeConversations) OpenConversations(_ context.Context, phone string) ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("OpenConversations %s", engine.MaskPhone(phone))
-	return f.open[phone], nil
-}
-
-func (f *fakeConversations) OpenAtBay(_ context.Context, bay string, meter func(string) bool) (engine.State, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("OpenAtBay %s", bay)
-	for _, st := range f.convs {
-		if st.Bay == bay && meter(st.MeterID) && !st.Phase.Terminal() {
-			return st, nil
-		}
-	}
-	return engine.State{}, workflows.ErrNotFound
-}
-
-func (f *fakeConversations) Driver(_ context.Context, id string) (engine.User, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("Driver %s", id)
-	u, ok := f.users[id]
-	if !ok {
-		return engine.User{}, workflows.ErrNotFound
-	}
-	return u, nil
-}
-
-func (f *fakeConversations) DriverByPhone(_ context.Context, phone string) (engine.User, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("DriverByPhone %s", engine.MaskPhone(phone))
-	for _, u := range f.users {
-		if u.Phone == phone {
-			return u, nil
-		}
-	}
-	return engine.User{}, workflows.ErrNotFound
-}
-
-func (f *fakeConversations) UpdatePreferences(_ context.Context, id string, change func(*engine.User)) (engine.User, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.record("UpdatePreferences %s", id)
-	u, ok := f.users[id]
-	if !ok {
-		return engine.User{}, workflows.ErrNotFound
-	}
-	change(&u)
-	f.users[id] = u
-	return u, nil
-}
-
-func (f *fakeConversations) takeCalls() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := f.calls
-	f.calls = nil
-	return out
-}
 
 // fakeEnv runs the voice webhooks on the fake port; the calls between
 // webhooks are kept in an in-process Redis.
 type fakeEnv struct {
 	t    *testing.T
 	e    *echo.Echo
-	conv *fakeConversations
+	conv *workflowstest.Conversations
 	set  *engine.Settings
 	rdb  *redis.Client
 }
@@ -169,7 +43,7 @@ func newFakeEnv(t *testing.T) *fakeEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &fakeEnv{t: t, e: echo.New(), conv: newFakeConversations(), set: set, rdb: rdb}
+	v := &fakeEnv{t: t, e: echo.New(), conv: workflowstest.NewConversations(), set: set, rdb: rdb}
 	now := func() time.Time { return time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC) }
 	hook := twiliohook.DefaultConfig()
 	hook.PublicURL, hook.AuthToken = public, token
@@ -226,18 +100,18 @@ func TestCallAgainstFakeConversations(t *testing.T) {
 	st := engine.State{ID: "c-M1-T1", Version: 2, Phase: engine.PhaseOffered, UserID: "u-1", Phone: phone, Language: "en",
 		MeterID: "M1", Bay: "12", Location: "Pier Road", PaidUntil: time.Date(2026, 11, 21, 4, 30, 0, 0, time.UTC),
 		Timers: map[engine.TimerKind]engine.Timer{}}
-	v.conv.convs[st.ID] = st
+	v.conv.Convs[st.ID] = st
 	alert := st
 	alert.Phase, alert.Version = engine.PhaseAlertSet, 3
-	v.conv.reply = alert
-	v.conv.spoken = []engine.Effect{{ID: "e-1", Kind: engine.EffectSend, Send: &engine.Send{Channel: engine.ChannelVoice, Template: "alert_scheduled", Body: "We will call you at 4:35 AM.", Inline: true}}}
+	v.conv.Reply = alert
+	v.conv.Spoken = []engine.Effect{{ID: "e-1", Kind: engine.EffectSend, Send: &engine.Send{Channel: engine.ChannelVoice, Template: "alert_scheduled", Body: "We will call you at 4:35 AM.", Inline: true}}}
 
 	q := url.Values{"conv": {st.ID}, "send": {"e-0"}}.Encode()
 	code, a := v.post("/twilio/voice/answer?"+q, callForm("CA-f1", "AnsweredBy", "human"))
 	if code != http.StatusOK || len(a.Gather) != 1 || a.Gather[0].NumDigits != "1" || !slices.Equal(a.Gather[0].Say, []string{v.prompt(st, "notice")}) {
 		t.Fatalf("answer %d %s, want the notice in a one-key menu", code, a.raw)
 	}
-	if got := v.conv.takeCalls(); !slices.Equal(got, []string{"Conversation c-M1-T1"}) {
+	if got := v.conv.TakeCalls(); !slices.Equal(got, []string{"Conversation c-M1-T1"}) {
 		t.Fatalf("port calls %q, want only the conversation loaded", got)
 	}
 
@@ -246,20 +120,20 @@ func TestCallAgainstFakeConversations(t *testing.T) {
 	if !slices.Equal(a.Say, []string{"We will call you at 4:35 AM."}) || a.Hangup == nil || len(a.Gather) != 0 {
 		t.Fatalf("after 2: %s, want the conversation's inline answer and a hangup", a.raw)
 	}
-	if got := v.conv.takeCalls(); !slices.Equal(got, []string{"ReplyTo c-M1-T1 2 voice"}) {
+	if got := v.conv.TakeCalls(); !slices.Equal(got, []string{"ReplyTo c-M1-T1 2 voice cond=false"}) {
 		t.Fatalf("port calls %q, want one reply 2 on voice", got)
 	}
 
 	// The same key delivered again is answered from the call, not replied twice.
 	_, again := v.post(action, callForm("CA-f1", "Digits", "2"))
-	if again.raw != a.raw || len(v.conv.takeCalls()) != 0 {
+	if again.raw != a.raw || len(v.conv.TakeCalls()) != 0 {
 		t.Fatalf("duplicate delivery answered %s and reached the port", again.raw)
 	}
 
 	if code, _ := v.post("/twilio/voice/status?"+q, callForm("CA-f1", "CallStatus", "completed")); code != http.StatusNoContent {
 		t.Fatalf("status callback answered %d", code)
 	}
-	if got := v.conv.takeCalls(); !slices.Equal(got, []string{"ChannelEvent c-M1-T1 call_ended"}) {
+	if got := v.conv.TakeCalls(); !slices.Equal(got, []string{"ChannelEvent c-M1-T1 call_ended"}) {
 		t.Fatalf("port calls %q, want the end of the answered call reported", got)
 	}
 }
@@ -269,17 +143,17 @@ func TestCallAgainstFakeConversations(t *testing.T) {
 func TestUnansweredCallAgainstFakeConversationsFallsBack(t *testing.T) {
 	v := newFakeEnv(t)
 	st := engine.State{ID: "c-M1-T2", Phase: engine.PhaseOffered, UserID: "u-1", Phone: phone, Language: "en", Timers: map[engine.TimerKind]engine.Timer{}}
-	v.conv.convs[st.ID] = st
+	v.conv.Convs[st.ID] = st
 	// What the caller recorded when it placed the call.
 	v.rdb.HSet(context.Background(), "ppp:ivr:out:e-9", "conv", st.ID, "template", "grace_alert", "sid", "CA-f2")
 	q := url.Values{"conv": {st.ID}, "send": {"e-9"}}.Encode()
 	if code, _ := v.post("/twilio/voice/status?"+q, callForm("CA-f2", "CallStatus", "no-answer")); code != http.StatusNoContent {
 		t.Fatalf("status callback answered %d", code)
 	}
-	if got := v.conv.takeCalls(); !slices.Equal(got, []string{"Conversation c-M1-T2", "ChannelEvent c-M1-T2 send_failed"}) {
+	if got := v.conv.TakeCalls(); !slices.Equal(got, []string{"Conversation c-M1-T2", "ChannelEvent c-M1-T2 send_failed"}) {
 		t.Fatalf("port calls %q", got)
 	}
-	ev := v.conv.events[0]
+	ev := v.conv.Events[0]
 	if ev.Send == nil || ev.Send.EffectID != "e-9" || ev.Send.Channel != engine.ChannelVoice || ev.Send.Reason != "no-answer" || ev.Send.Template != "grace_alert" {
 		t.Fatalf("send failure %+v", ev.Send)
 	}
@@ -289,11 +163,11 @@ func TestUnansweredCallAgainstFakeConversationsFallsBack(t *testing.T) {
 // menu; the port records the menu as a prompt of the conversation.
 func TestInboundCallAgainstFakeConversationsOffersTheMenu(t *testing.T) {
 	v := newFakeEnv(t)
-	v.conv.users["u-1"] = engine.User{ID: "u-1", Phone: phone, Language: "en"}
+	v.conv.Users["u-1"] = engine.User{ID: "u-1", Phone: phone, Language: "en"}
 	st := engine.State{ID: "c-M1-T3", Phase: engine.PhaseParked, UserID: "u-1", Phone: phone, Language: "en", Bay: "12", Location: "Pier Road",
 		PaidUntil: time.Date(2026, 11, 21, 5, 0, 0, 0, time.UTC), Timers: map[engine.TimerKind]engine.Timer{}}
-	v.conv.convs[st.ID] = st
-	v.conv.open[phone] = []string{st.ID}
+	v.conv.Convs[st.ID] = st
+	v.conv.Open[phone] = []string{st.ID}
 	f := callForm("CA-f3", "Direction", "inbound")
 	f.Set("From", phone)
 	_, a := v.post("/twilio/voice", f)
@@ -301,7 +175,7 @@ func TestInboundCallAgainstFakeConversationsOffersTheMenu(t *testing.T) {
 		t.Fatalf("inbound: %s, want the status and the menu", a.raw)
 	}
 	want := []string{"DriverByPhone " + engine.MaskPhone(phone), "OpenConversations " + engine.MaskPhone(phone), "Conversation c-M1-T3", "ChannelEvent c-M1-T3 call_menu"}
-	if got := v.conv.takeCalls(); !slices.Equal(got, want) {
+	if got := v.conv.TakeCalls(); !slices.Equal(got, want) {
 		t.Fatalf("port calls %q, want %q", got, want)
 	}
 }
