@@ -7,29 +7,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/twilio/twilio-go"
 
 	"ppprenew/ivr"
 	"ppprenew/workflows"
 	"ppprenew/workflows/engine"
+	"ppprenew/workflows/redistest"
 )
-
-// idleRedis is a client that is never used: the constructors only check
-// that there is one, so no server is needed.
-func idleRedis(t *testing.T) redis.UniversalClient {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
 
 func TestNewWebhooksRefusesMissingDependencies(t *testing.T) {
 	cfg := ivr.DefaultConfig()
 	cfg.PublicURL, cfg.From = "https://ppp.example", "+85258001000"
 	runner, settings := &workflows.Runner{}, &engine.Settings{}
 	valid := func() ivr.WebhookDeps {
-		return ivr.WebhookDeps{Conversations: runner, Settings: settings, Redis: idleRedis(t), Metrics: ivr.NewMetrics(),
+		return ivr.WebhookDeps{Conversations: runner, Settings: settings, Redis: redistest.Idle(t), Metrics: ivr.NewMetrics(),
 			Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	}
 	cases := []struct {
@@ -72,7 +63,7 @@ func TestNewCallerRefusesMissingDependencies(t *testing.T) {
 		return c
 	}
 	valid := func() ivr.CallerDeps {
-		return ivr.CallerDeps{Settings: settings, Client: client, Redis: idleRedis(t), Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		return ivr.CallerDeps{Settings: settings, Client: client, Redis: redistest.Idle(t), Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	}
 	cases := []struct {
 		name   string

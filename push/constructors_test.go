@@ -7,27 +7,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"ppprenew/push"
 	"ppprenew/push/pushtest"
 	"ppprenew/workflows"
 	"ppprenew/workflows/engine"
+	"ppprenew/workflows/redistest"
 )
-
-// idleRedis is a client that is never used: the constructors only check
-// that there is one, so no server is needed.
-func idleRedis(t *testing.T) redis.UniversalClient {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
 
 func TestNewSenderRefusesMissingDependencies(t *testing.T) {
 	runner := &workflows.Runner{}
 	valid := func() push.SenderDeps {
-		rdb := idleRedis(t)
+		rdb := redistest.Idle(t)
 		return push.SenderDeps{Providers: map[push.Platform]push.Provider{push.PlatformFCM: &pushtest.Provider{}},
 			Devices: push.NewDevices(rdb, 10), Conversations: runner, Redis: rdb, Metrics: push.NewMetrics(),
 			Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -69,7 +59,7 @@ func TestNewSenderRefusesMissingDependencies(t *testing.T) {
 func TestNewAppAPIRefusesMissingDependencies(t *testing.T) {
 	runner, settings := &workflows.Runner{}, &engine.Settings{}
 	valid := func() push.AppAPIDeps {
-		rdb := idleRedis(t)
+		rdb := redistest.Idle(t)
 		return push.AppAPIDeps{Conversations: runner, Settings: settings, Devices: push.NewDevices(rdb, 10), Redis: rdb,
 			Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	}

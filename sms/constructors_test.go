@@ -7,26 +7,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/twilio/twilio-go"
 
 	"ppprenew/sms"
 	"ppprenew/workflows"
+	"ppprenew/workflows/redistest"
 )
-
-// idleRedis is a client that is never used: the constructors only check
-// that there is one, so no server is needed.
-func idleRedis(t *testing.T) redis.UniversalClient {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
 
 func TestNewWebhooksRefusesMissingDependencies(t *testing.T) {
 	runner := &workflows.Runner{}
 	valid := func() sms.WebhookDeps {
-		return sms.WebhookDeps{Texts: runner, Redis: idleRedis(t), Metrics: sms.NewMetrics(), Queue: workflows.NewOutbox(idleRedis(t)),
+		return sms.WebhookDeps{Texts: runner, Redis: redistest.Idle(t), Metrics: sms.NewMetrics(), Queue: workflows.NewOutbox(redistest.Idle(t)),
 			Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	}
 	cases := []struct {
@@ -74,7 +65,7 @@ func TestNewSenderRefusesMissingDependencies(t *testing.T) {
 		return c
 	}
 	valid := func() sms.SenderDeps {
-		return sms.SenderDeps{Client: client, Redis: idleRedis(t), Registry: &workflows.Registry{}, Metrics: sms.NewMetrics(),
+		return sms.SenderDeps{Client: client, Redis: redistest.Idle(t), Registry: &workflows.Registry{}, Metrics: sms.NewMetrics(),
 			Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	}
 	cases := []struct {

@@ -8,26 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"ppprenew/workflows"
 	"ppprenew/workflows/engine"
 	"ppprenew/workflows/payment"
+	"ppprenew/workflows/redistest"
 )
-
-// idleRedis is a client that is never used: the constructors only check
-// that there is one, so no server is needed.
-func idleRedis(t *testing.T) redis.UniversalClient {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
 
 func TestNewRunnerRefusesMissingDependencies(t *testing.T) {
 	settings := &engine.Settings{}
 	valid := func() workflows.RunnerDeps {
-		rdb := idleRedis(t)
+		rdb := redistest.Idle(t)
 		return workflows.RunnerDeps{Settings: settings, Store: workflows.NewStore(rdb), Registry: workflows.NewRegistry(rdb, time.Now),
 			Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	}

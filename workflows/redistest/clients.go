@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -53,4 +54,14 @@ func (r *RoundTrips) Reset() []string {
 	out := r.trips
 	r.trips = nil
 	return out
+}
+
+// Idle is a client that is never used, for code that only checks it has
+// one (constructors): it points at a port nothing listens on, so no server
+// is needed and nothing can be touched.
+func Idle(t testing.TB) redis.UniversalClient {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }
