@@ -266,6 +266,22 @@ func floorServer(b *testing.B, authToken string, rdb *redis.Client) string {
 	return base + "/twilio/sms"
 }
 
+// measured times run, which sends replies and reports its own figures, and
+// reports the Redis commands and the CPU (process and Redis) per reply
+// over it.
+func measured(b *testing.B, rdb *redis.Client, replies int, run func()) {
+	b.Helper()
+	before := readCommandStats(b, rdb)
+	res0 := readResources(b, rdb)
+	b.ResetTimer()
+	run()
+	b.StopTimer()
+	res1 := readResources(b, rdb)
+	after := readCommandStats(b, rdb)
+	reportCommands(b, before, after, replies)
+	reportResources(b, res0, res1, replies)
+}
+
 func BenchmarkReplyFloor(b *testing.B) {
 	rdb := redistest.Client(b, redistest.DBReplyBench) // flushes the database
 	// Its own client, as a server process has.
@@ -280,16 +296,7 @@ func BenchmarkReplyFloor(b *testing.B) {
 			for j := range reqs {
 				reqs[j] = signedInbound(authToken, accountSID, u, fmt.Sprintf("+8529100%04d", j%replyDrivers), "+85260000000", replyBody)
 			}
-			before := readCommandStats(b, rdb)
-			res0 := readResources(b, rdb)
-			b.ResetTimer()
-			l := drive(b, hc, u, reqs, c)
-			b.StopTimer()
-			res1 := readResources(b, rdb)
-			after := readCommandStats(b, rdb)
-			l.report(b)
-			reportCommands(b, before, after, len(reqs))
-			reportResources(b, res0, res1, len(reqs))
+			measured(b, rdb, len(reqs), func() { drive(b, hc, u, reqs, c).report(b) })
 		})
 	}
 }
@@ -321,21 +328,12 @@ func BenchmarkReplyOurs(b *testing.B) {
 				reqs[j] = signedInbound(cfg.AuthToken, cfg.AccountSID, u, phones[j%len(phones)], cfg.SMSFrom, replyBody)
 			}
 			v0 := a.versions(phones)
-			before := readCommandStats(b, a.rdb)
-			res0 := readResources(b, a.rdb)
-			b.ResetTimer()
-			l := drive(b, hc, u, reqs, c)
-			b.StopTimer()
-			res1 := readResources(b, a.rdb)
-			after := readCommandStats(b, a.rdb)
+			measured(b, a.rdb, len(reqs), func() { drive(b, hc, u, reqs, c).report(b) })
 			// Every reply was a step committed on its conversation, none
 			// de-duplicated away or lost to a conflict.
 			if got := a.versions(phones) - v0; got != int64(len(reqs)) {
 				b.Fatalf("%d replies committed %d steps, want one each", len(reqs), got)
 			}
-			l.report(b)
-			reportCommands(b, before, after, len(reqs))
-			reportResources(b, res0, res1, len(reqs))
 		})
 	}
 }

@@ -116,16 +116,7 @@ func (l load) reportSteady(b *testing.B) {
 // steadyRun sends reqs at the steady rate and reports what it cost.
 func steadyRun(b *testing.B, hc *http.Client, u string, reqs []webhookRequest, rdb *redis.Client) {
 	b.Helper()
-	before := readCommandStats(b, rdb)
-	res0 := readResources(b, rdb)
-	b.ResetTimer()
-	l := driveSteady(b, hc, u, reqs, steadyRate)
-	b.StopTimer()
-	res1 := readResources(b, rdb)
-	after := readCommandStats(b, rdb)
-	l.reportSteady(b)
-	reportCommands(b, before, after, len(reqs))
-	reportResources(b, res0, res1, len(reqs))
+	measured(b, rdb, len(reqs), func() { driveSteady(b, hc, u, reqs, steadyRate).reportSteady(b) })
 }
 
 func BenchmarkReplySteadyFloor(b *testing.B) {
