@@ -301,31 +301,42 @@ func BenchmarkReplyFloor(b *testing.B) {
 	}
 }
 
-func BenchmarkReplyOurs(b *testing.B) {
-	a := startBenchApp(b, redistest.DBReplyBench)
-	phones := a.parkedDrivers(replyDrivers)
+// answeringDrivers parks n drivers with a conversation waiting for their
+// answer and answers each once, with concurrency requests in flight, as
+// every later answer will: it stops the notice's escalation and leaves the
+// conversation waiting in alert_set. It then stops the worker: the effects
+// go through the outbox as always, but the texts they would send (and the
+// carrier's status callbacks for them) would compete with the measured
+// replies for the same CPU and Redis, and outlast each run. It returns the
+// drivers' phones, the webhook's URL and a signer of one more answer.
+func (a *benchApp) answeringDrivers(b *testing.B, hc *http.Client, n, concurrency int) ([]string, string, func(phone string) webhookRequest) {
+	b.Helper()
+	phones := a.parkedDrivers(n)
 	a.waitPhase(phones, engine.PhaseOffered)
 	cfg := a.app.cfg
 	u := a.app.ServerURL() + "/twilio/sms"
-	hc := replyClient(b)
-	// One answer each first, as every later one: it stops the notice's
-	// escalation and leaves the conversation waiting in alert_set.
+	sign := func(phone string) webhookRequest {
+		return signedInbound(cfg.AuthToken, cfg.AccountSID, u, phone, cfg.SMSFrom, replyBody)
+	}
 	warm := make([]webhookRequest, len(phones))
 	for i, p := range phones {
-		warm[i] = signedInbound(cfg.AuthToken, cfg.AccountSID, u, p, cfg.SMSFrom, replyBody)
+		warm[i] = sign(p)
 	}
-	drive(b, hc, u, warm, len(phones))
+	drive(b, hc, u, warm, concurrency)
 	a.waitPhase(phones, engine.PhaseAlertSet)
-	// The worker is stopped while replies are measured: the tasks are
-	// enqueued as always, but the texts they send (and the carrier's status
-	// callbacks for them) would compete with the replies for the same CPU
-	// and Redis, and outlast each run.
 	a.app.StopWorker()
+	return phones, u, sign
+}
+
+func BenchmarkReplyOurs(b *testing.B) {
+	a := startBenchApp(b, redistest.DBReplyBench)
+	hc := replyClient(b)
+	phones, u, sign := a.answeringDrivers(b, hc, replyDrivers, replyDrivers)
 	for _, c := range replyConcurrency {
 		b.Run(fmt.Sprintf("c=%d", c), func(b *testing.B) {
 			reqs := make([]webhookRequest, b.N)
 			for j := range reqs {
-				reqs[j] = signedInbound(cfg.AuthToken, cfg.AccountSID, u, phones[j%len(phones)], cfg.SMSFrom, replyBody)
+				reqs[j] = sign(phones[j%len(phones)])
 			}
 			v0 := a.versions(phones)
 			measured(b, a.rdb, len(reqs), func() { drive(b, hc, u, reqs, c).report(b) })

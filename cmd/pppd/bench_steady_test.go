@@ -12,7 +12,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"ppprenew/workflows/engine"
 	"ppprenew/workflows/redistest"
 )
 
@@ -135,23 +134,11 @@ func BenchmarkReplySteadyFloor(b *testing.B) {
 
 func BenchmarkReplySteadyOurs(b *testing.B) {
 	a := startBenchApp(b, redistest.DBReplyBench)
-	phones := a.parkedDrivers(steadyDrivers)
-	a.waitPhase(phones, engine.PhaseOffered)
-	cfg := a.app.cfg
-	u := a.app.ServerURL() + "/twilio/sms"
 	hc := replyClient(b)
-	// As in BenchmarkReplyOurs: one answer each first, then the worker is
-	// stopped while replies are measured.
-	warm := make([]webhookRequest, len(phones))
-	for i, p := range phones {
-		warm[i] = signedInbound(cfg.AuthToken, cfg.AccountSID, u, p, cfg.SMSFrom, replyBody)
-	}
-	drive(b, hc, u, warm, 16)
-	a.waitPhase(phones, engine.PhaseAlertSet)
-	a.app.StopWorker()
+	phones, u, sign := a.answeringDrivers(b, hc, steadyDrivers, 16)
 	reqs := make([]webhookRequest, steadyRequests)
 	for j := range reqs {
-		reqs[j] = signedInbound(cfg.AuthToken, cfg.AccountSID, u, phones[j%len(phones)], cfg.SMSFrom, replyBody)
+		reqs[j] = sign(phones[j%len(phones)])
 	}
 	v0 := a.versions(phones)
 	steadyRun(b, hc, u, reqs, a.rdb)
